@@ -1,0 +1,80 @@
+"""Fixtures shared by the template's tests: isolated renders and installed plugins."""
+
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+from plugin_env import PluginEnv
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = {
+    key
+    for key in yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    if not key.startswith("_")
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory):
+    """Keep the user's copier settings, git identity and llm folder out of the tests."""
+    home = tmp_path_factory.mktemp("home")
+    settings = home / "copier-settings.yml"
+    settings.write_text("{}\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COPIER_SETTINGS_PATH", str(settings))
+        patch.setenv("LLM_USER_PATH", str(home / "llm"))
+        for role in ("AUTHOR", "COMMITTER"):
+            patch.setenv(f"GIT_{role}_NAME", "Template Tests")
+            patch.setenv(f"GIT_{role}_EMAIL", "tests@example.com")
+        yield
+
+
+def render_project(destination: Path, answers: dict, template=ROOT, **options) -> Path:
+    """Render the template into `destination` with copier's API, as `copier copy
+    --defaults --data ...` does; without --trust."""
+    unknown = set(answers) - QUESTIONS
+    # copier ignores unknown keys silently, which would make a test check nothing.
+    assert not unknown, f"not questions of copier.yml: {sorted(unknown)}"
+    copier.run_copy(
+        str(template),
+        str(destination),
+        data=answers,
+        defaults=True,
+        unsafe=False,
+        quiet=True,
+        **options,
+    )
+    return destination
+
+
+@pytest.fixture
+def render(tmp_path):
+    """render(**answers) renders into a fresh folder and returns its path."""
+    count = 0
+
+    def _render(**answers) -> Path:
+        nonlocal count
+        count += 1
+        return render_project(tmp_path / f"project{count}", answers)
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory) -> Path:
+    """The project `copier copy --defaults` gives (rendered once per session)."""
+    return render_project(tmp_path_factory.mktemp("default") / "llm-markov", {})
+
+
+def install_editable(project: Path, venv: Path) -> PluginEnv:
+    env = PluginEnv.create(venv)
+    env.pip_install("-e", f"{project}[test]")
+    return env
+
+
+@pytest.fixture(scope="session")
+def default_env(default_project, tmp_path_factory) -> PluginEnv:
+    """The default plugin installed editable, with the real llm, in its own venv."""
+    return install_editable(default_project, tmp_path_factory.mktemp("venv") / ".venv")

@@ -1,0 +1,82 @@
+"""A real virtual environment, made with uv, where a rendered plugin is installed and
+driven the way a user drives it: through the `llm` command."""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from uv import find_uv_bin
+
+UV = find_uv_bin()
+
+
+def run(*args, cwd=None, env=None, input=None) -> subprocess.CompletedProcess:
+    """Run a command and capture its output as text; never raises on failure."""
+    return subprocess.run(
+        [str(arg) for arg in args],
+        cwd=cwd,
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+
+
+def check(*args, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command that must succeed, showing its output if it does not."""
+    result = run(*args, **kwargs)
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, args))} exited {result.returncode}\n"
+        f"{result.stdout}\n{result.stderr}"
+    )
+    return result
+
+
+@dataclass
+class PluginEnv:
+    """A virtual environment with its own LLM_USER_PATH."""
+
+    path: Path
+    user_path: Path
+
+    @classmethod
+    def create(cls, path: Path, *, seed_pip: bool = False) -> "PluginEnv":
+        # The same interpreter that runs the tests, so no Python is downloaded.
+        args = [UV, "venv", "--quiet", "--python", sys.executable, path]
+        check(*args, *(["--seed"] if seed_pip else []))
+        user_path = path.parent / (path.name + "-llm-user")
+        user_path.mkdir()
+        return cls(path, user_path)
+
+    @property
+    def bin(self) -> Path:
+        return self.path / "bin"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("VIRTUAL_ENV", "PYTHON", "LLM_", "UV_"))
+        }
+        env.update(
+            VIRTUAL_ENV=str(self.path),
+            PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
+            LLM_USER_PATH=str(self.user_path),
+            PYTHONIOENCODING="utf-8",
+        )
+        env.update(extra)
+        return env
+
+    def pip_install(self, *requirements) -> None:
+        python = self.bin / "python"
+        check(UV, "pip", "install", "--quiet", "--python", python, *requirements)
+
+    def llm(self, *args, input=None, **extra_env: str) -> subprocess.CompletedProcess:
+        return run(self.bin / "llm", *args, input=input, env=self.env(**extra_env))
+
+    def run(self, program: str, *args, cwd=None) -> subprocess.CompletedProcess:
+        return run(self.bin / program, *args, cwd=cwd, env=self.env())

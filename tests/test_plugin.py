@@ -1,0 +1,154 @@
+"""The default plugin, installed with the real llm in a real venv, driven as a user does."""
+
+import json
+
+import pytest
+
+from plugin_env import check
+
+PROMPT = "the cat sat on the mat"
+WORDS = set(PROMPT.split())
+
+
+@pytest.fixture
+def env(default_env, tmp_path):
+    """The default plugin's venv, with an empty llm folder for each test."""
+    default_env.user_path = tmp_path / "llm-user"
+    default_env.user_path.mkdir()
+    return default_env
+
+
+def assert_clean_failure(result, message):
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stdout == ""
+
+
+def test_llm_plugins_lists_the_plugin(env):
+    plugins = json.loads(check(env.bin / "llm", "plugins", env=env.env()).stdout)
+    assert {"name": "llm-markov", "hooks": ["register_models"], "version": "0.1"} in (
+        plugins
+    )
+
+
+def test_llm_models_lists_sync_and_async(env):
+    result = env.llm("models", "list", "-m", "markov")
+    assert result.returncode == 0, result.stderr
+    assert "Markov: markov" in result.stdout
+    assert "async" in env.llm("models", "--options", "-m", "markov").stdout
+
+
+def test_prompt_prints_twenty_words_from_the_prompt(env):
+    result = env.llm("-m", "markov", PROMPT)
+    assert result.returncode == 0, result.stderr
+    words = result.stdout.split()
+    assert len(words) == 20
+    assert set(words) <= WORDS
+
+
+def test_length_option(env):
+    result = env.llm("-m", "markov", PROMPT, "-o", "length", "7")
+    assert len(result.stdout.split()) == 7
+
+
+def test_no_stream_gives_the_same_text_as_streaming(env):
+    options = ["-o", "seed", "12", "-o", "length", "40"]
+    streamed = env.llm("-m", "markov", PROMPT, *options)
+    not_streamed = env.llm("-m", "markov", PROMPT, *options, "--no-stream")
+    assert streamed.returncode == not_streamed.returncode == 0
+    assert streamed.stdout == not_streamed.stdout
+    assert set(streamed.stdout.split()) <= WORDS
+
+
+def test_one_word_prompt(env):
+    result = env.llm("-m", "markov", "hello", "-o", "length", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello hello hello\n"
+
+
+def test_chinese_prompt(env):
+    result = env.llm("-m", "markov", "我爱北京天安门", "-o", "seed", "1")
+    text = result.stdout.strip()
+    assert len(text) == 20 and set(text) <= set("我爱北京天安门")
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("length", "1", "length must be >= 2"),
+        ("delay", "11", "delay must be between 0 and 10"),
+    ],
+)
+def test_bad_option_fails_with_the_validator_message(env, option, value, message):
+    assert_clean_failure(env.llm("-m", "markov", PROMPT, "-o", option, value), message)
+    assert json.loads(env.llm("logs", "--json").stdout) == []
+
+
+def test_empty_prompt_fails_with_one_line_and_logs_nothing(env):
+    result = env.llm("-m", "markov", "")
+    assert_clean_failure(result, "the prompt is empty")
+    assert result.stderr.count("\n") == 1
+    assert json.loads(env.llm("logs", "--json").stdout) == []
+
+
+def test_logs_json_holds_the_record(env):
+    result = env.llm("-m", "markov", PROMPT, "-o", "length", "5", "-o", "seed", "2")
+    assert result.returncode == 0, result.stderr
+    [log] = json.loads(env.llm("logs", "-n", "1", "--json").stdout)
+    assert log["model"] == "markov"
+    assert log["prompt"] == PROMPT
+    assert log["response"] == result.stdout.rstrip("\n")
+    assert log["options_json"] == {"length": 5, "seed": 2}
+    assert (log["input_tokens"], log["output_tokens"]) == (6, 5)
+    assert log["response_json"] is None
+
+
+def test_logs_without_json_is_markdown(env):
+    env.llm("-m", "markov", PROMPT)
+    markdown = env.llm("logs", "-n", "1").stdout
+    assert "## Prompt" in markdown and PROMPT in markdown
+
+
+def test_models_options_shows_the_descriptions(env):
+    result = env.llm("models", "--options", "-m", "markov")
+    assert result.returncode == 0, result.stderr
+    for text in [
+        "length: int",
+        "Number of words to generate",
+        "delay: float",
+        "Seconds to wait between each word",
+        "seed: int",
+        "Random seed",
+    ]:
+        assert text in result.stdout
+
+
+def test_fragment_file_is_learned_from(env, tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text("once upon a time " * 1000, encoding="utf-8")
+    result = env.llm("-m", "markov", "-f", book, "-o", "length", "50")
+    assert set(result.stdout.split()) == {"once", "upon", "a", "time"}
+
+
+def test_conversation_learns_from_earlier_turns(env):
+    assert env.llm("-m", "markov", "red green", "-o", "seed", "1").returncode == 0
+    follow_up = env.llm("-c", "blue", "-o", "length", "200", "-o", "seed", "1")
+    assert set(follow_up.stdout.split()) == {"red", "green", "blue"}
+
+
+def test_chat_grows_its_vocabulary(env):
+    result = env.llm("chat", "-m", "markov", input="red red red\nblue blue blue\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert "blue" in result.stdout and "red" in result.stdout
+
+
+def test_generated_project_tests_pass(env, default_project):
+    result = env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=default_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_generated_project_passes_ruff(env, default_project):
+    check(env.bin / "ruff", "check", "--no-cache", ".", cwd=default_project)
+    check(env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=default_project)
