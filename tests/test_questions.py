@@ -1,0 +1,133 @@
+"""The questions of copier.yml: defaults, derived names and every validator."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import QUESTIONS, ROOT, render_project
+
+INVALID = {
+    "plugin_name": [
+        "markov",
+        "llm-",
+        "llm-Markov",
+        "llm--markov",
+        "llm-markov-",
+        "llm-markov ",
+        "llm_markov",
+        "llm-märkov",
+        "llm-markov\n",
+    ],
+    "model_id": ["", " markov", "mar kov", "-markov", "markov\t", "mar'kov", "模型"],
+    "model_class": ["", "class", "None", "2Markov", "My-Model", "Märkov", "My Model"],
+    "description": ["", "   ", "two\nlines", "tab\there"],
+    "author_name": ["Ada\nLovelace"],
+    "author_email": ["ada", "ada@", "@example.com", "ada@example", "a b@example.com"],
+    "github_username": ["-octo", "octo-", "oc--to", "octo_cat", "o" * 40, "octo/cat"],
+    "license": ["GPL", "apache-2.0", "WTFPL"],
+    "copyright_year": ["26", "two thousand", "2026 "],
+    "readme_language": ["fr", "zh-CN"],
+}
+
+VALID = {
+    "plugin_name": ["llm-markov", "llm-my-model", "llm-gpt2", "llm-a1-b2-c3"],
+    "model_id": ["markov", "my-model", "gpt-4.1", "org/model:latest", "M_1"],
+    "model_class": ["Markov", "MyModel", "_Private", "Model2"],
+    "description": ["Plugin \"quoted\" {{ x }} 中文 é \\ `code`"],
+    "author_name": ["", "Zoë O'Brien \"Z\" 张三"],
+    "author_email": ["", "ada@example.com", "zoë.o'brien+llm@example.co.uk"],
+    "github_username": ["", "octo", "octo-cat", "a" * 39, "Octo1"],
+    "license": ["Apache-2.0", "MIT", "BSD-3-Clause", "GPL-3.0-or-later", "Proprietary"],
+    "copyright_year": ["1999", "2026"],
+    "readme_language": ["en", "zh"],
+}
+
+
+def cases(table):
+    return [(key, value) for key, values in table.items() for value in values]
+
+
+def test_every_question_with_a_validator_is_tested():
+    config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    validated = {key for key in QUESTIONS if "validator" in config[key]}
+    choices = {key for key in QUESTIONS if "choices" in config[key]}
+    assert validated | choices <= set(INVALID) <= QUESTIONS
+    assert set(VALID) == set(INVALID)
+
+
+def test_defaults_give_the_tutorials_plugin(default_project):
+    answers = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
+    assert answers["plugin_name"] == "llm-markov"
+    assert answers["model_id"] == "markov"
+    assert answers["model_class"] == "Markov"
+    assert answers["license"] == "Apache-2.0"
+    assert "module_name" not in answers  # derived, never stored or asked
+    assert (default_project / "llm_markov.py").is_file()
+    assert "class Markov(MarkovChain, llm.Model):" in (
+        default_project / "llm_markov.py"
+    ).read_text()
+
+
+@pytest.mark.parametrize("key, value", cases(INVALID))
+def test_invalid_answer_is_rejected_and_writes_nothing(tmp_path, key, value):
+    destination = tmp_path / "project"
+    # Questions with choices get copier's own message, "Invalid choice for 'key'".
+    message = f"(Validation error for question|Invalid choice for) '{key}'"
+    with pytest.raises(ValueError, match=message):
+        render_project(destination, {key: value})
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize("key, value", cases(VALID))
+def test_valid_answer_is_accepted(render, key, value):
+    answers = {key: value}
+    if key == "model_id":
+        answers["model_class"] = "AnyModel"  # keep the derived class name valid
+    project = render(**answers)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    assert recorded[key] == value
+
+
+@pytest.mark.parametrize(
+    "answers, module, model_class, model_id",
+    [
+        ({"plugin_name": "llm-my-model"}, "llm_my_model", "MyModel", "my-model"),
+        ({"plugin_name": "llm-x", "model_id": "gpt-4.1-mini"}, "llm_x", "Gpt41Mini", None),
+        ({"model_id": "4o"}, "llm_markov", "Model4o", None),
+        ({"model_id": "org/big_model:v2"}, "llm_markov", "OrgBigModelV2", None),
+    ],
+)
+def test_names_are_derived_from_the_answers(render, answers, module, model_class, model_id):
+    project = render(**answers)
+    source = (project / f"{module}.py").read_text(encoding="utf-8")
+    assert f"class {model_class}(MarkovChain, llm.Model):" in source
+    assert f"class Async{model_class}(MarkovChain, llm.AsyncModel):" in source
+    expected_id = model_id or answers.get("model_id")
+    assert f'model_id = "{expected_id}"' in source
+
+
+def test_copier_cli_reports_the_validation_message(tmp_path):
+    destination = tmp_path / "project"
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--defaults", "--data",
+         "plugin_name=markov", str(ROOT), str(destination)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert (
+        "Validation error for question 'plugin_name': plugin_name must start with"
+        in result.stderr
+    )
+    assert not destination.exists()
+
+
+def test_unknown_answer_keys_are_caught_by_the_tests(tmp_path):
+    with pytest.raises(AssertionError, match="not questions of copier.yml"):
+        render_project(tmp_path / "project", {"plugin_nmae": "llm-typo"})
+
+
+def test_no_trust_needed():
+    config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
