@@ -23,6 +23,7 @@ def run(*args, cwd=None, env=None, input=None) -> subprocess.CompletedProcess:
         text=True,
         encoding="utf-8",
         timeout=300,
+        check=False,
     )
 
 

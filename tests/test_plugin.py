@@ -138,13 +138,17 @@ def test_conversation_learns_from_earlier_turns(env):
 
 
 def test_chat_grows_its_vocabulary(env):
-    result = env.llm("chat", "-m", "markov", input="red red red\nblue blue blue\nquit\n")
+    result = env.llm(
+        "chat", "-m", "markov", input="red red red\nblue blue blue\nquit\n"
+    )
     assert result.returncode == 0, result.stderr
     assert "blue" in result.stdout and "red" in result.stdout
 
 
 def test_generated_project_tests_pass(env, default_project):
-    result = env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=default_project)
+    result = env.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=default_project
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "failed" not in result.stdout
 

@@ -1,11 +1,12 @@
 """The questions of copier.yml: defaults, derived names and every validator."""
 
-import subprocess
 import sys
 
 import pytest
 import yaml
+
 from conftest import QUESTIONS, ROOT, render_project
+from plugin_env import run
 
 INVALID = {
     "plugin_name": [
@@ -34,8 +35,8 @@ VALID = {
     "plugin_name": ["llm-markov", "llm-my-model", "llm-gpt2", "llm-a1-b2-c3"],
     "model_id": ["markov", "my-model", "gpt-4.1", "org/model:latest", "M_1"],
     "model_class": ["Markov", "MyModel", "_Private", "Model2"],
-    "description": ["Plugin \"quoted\" {{ x }} 中文 é \\ `code`"],
-    "author_name": ["", "Zoë O'Brien \"Z\" 张三"],
+    "description": ['Plugin "quoted" {{ x }} 中文 é \\ `code`'],
+    "author_name": ["", 'Zoë O\'Brien "Z" 张三'],
     "author_email": ["", "ada@example.com", "zoë.o'brien+llm@example.co.uk"],
     "github_username": ["", "octo", "octo-cat", "a" * 39, "Octo1"],
     "license": ["Apache-2.0", "MIT", "BSD-3-Clause", "GPL-3.0-or-later", "Proprietary"],
@@ -64,9 +65,10 @@ def test_defaults_give_the_tutorials_plugin(default_project):
     assert answers["license"] == "Apache-2.0"
     assert "module_name" not in answers  # derived, never stored or asked
     assert (default_project / "llm_markov.py").is_file()
-    assert "class Markov(MarkovChain, llm.Model):" in (
-        default_project / "llm_markov.py"
-    ).read_text()
+    assert (
+        "class Markov(MarkovChain, llm.Model):"
+        in (default_project / "llm_markov.py").read_text()
+    )
 
 
 @pytest.mark.parametrize("key, value", cases(INVALID))
@@ -93,12 +95,19 @@ def test_valid_answer_is_accepted(render, key, value):
     "answers, module, model_class, model_id",
     [
         ({"plugin_name": "llm-my-model"}, "llm_my_model", "MyModel", "my-model"),
-        ({"plugin_name": "llm-x", "model_id": "gpt-4.1-mini"}, "llm_x", "Gpt41Mini", None),
+        (
+            {"plugin_name": "llm-x", "model_id": "gpt-4.1-mini"},
+            "llm_x",
+            "Gpt41Mini",
+            None,
+        ),
         ({"model_id": "4o"}, "llm_markov", "Model4o", None),
         ({"model_id": "org/big_model:v2"}, "llm_markov", "OrgBigModelV2", None),
     ],
 )
-def test_names_are_derived_from_the_answers(render, answers, module, model_class, model_id):
+def test_names_are_derived_from_the_answers(
+    render, answers, module, model_class, model_id
+):
     project = render(**answers)
     source = (project / f"{module}.py").read_text(encoding="utf-8")
     assert f"class {model_class}(MarkovChain, llm.Model):" in source
@@ -109,12 +118,8 @@ def test_names_are_derived_from_the_answers(render, answers, module, model_class
 
 def test_copier_cli_reports_the_validation_message(tmp_path):
     destination = tmp_path / "project"
-    result = subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--defaults", "--data",
-         "plugin_name=markov", str(ROOT), str(destination)],
-        capture_output=True,
-        text=True,
-    )
+    copy = ["copy", "--defaults", "--data", "plugin_name=markov"]
+    result = run(sys.executable, "-m", "copier", *copy, ROOT, destination)
     assert result.returncode != 0
     assert (
         "Validation error for question 'plugin_name': plugin_name must start with"

@@ -4,9 +4,9 @@ import ast
 import html
 import itertools
 import re
-import tomllib
 
 import pytest
+import tomllib
 import yaml
 from markdown_it import MarkdownIt
 
@@ -20,16 +20,18 @@ LICENSES = {
 # Legal answers that break naive templates: quotes, backslashes, Jinja and shell
 # syntax, Markdown syntax, Chinese and accented letters.
 HOSTILE = (
-    "He said \"hi\" & it's {{ x }} {% raw %} ${HOME} `rm -rf` \\n \\ *bold* "
+    'He said "hi" & it\'s {{ x }} {% raw %} ${HOME} `rm -rf` \\n \\ *bold* '
     "_x_ [link](http://x) <b>tag</b> # 中文说明 é"
 )
-HOSTILE_AUTHOR = "Zoë \"Z\" O'Brien \\ {{ author }} 张三"
+HOSTILE_AUTHOR = 'Zoë "Z" O\'Brien \\ {{ author }} 张三'
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}")
 
 
 def rendered_files(project):
     return sorted(
-        path for path in project.rglob("*") if path.is_file() and ".git" not in path.parts
+        path
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.parts
     )
 
 
@@ -51,8 +53,11 @@ def check_every_file_parses(project):
         elif path.suffix == ".md":
             MarkdownIt("commonmark").parse(text)
         # A `{{ x }}` typed by the user is legitimate output; anything else is not.
-        leftovers = LEFTOVER_JINJA.findall(text.replace("{{ x }}", "").replace(
-            "{{ author }}", "").replace("{% raw %}", ""))
+        leftovers = LEFTOVER_JINJA.findall(
+            text.replace("{{ x }}", "")
+            .replace("{{ author }}", "")
+            .replace("{% raw %}", "")
+        )
         assert not leftovers, f"{path.name} has unrendered Jinja: {leftovers}"
 
 
@@ -88,7 +93,9 @@ def test_every_choice_renders(render, license, readme_language, github_actions):
     license_text = (project / "LICENSE").read_text(encoding="utf-8")
     assert LICENSES[license] in license_text
     assert "2031" in license_text and "Ada Lovelace" in license_text
-    assert "[yyyy]" not in license_text and "<year>" not in license_text.split("\n\n")[0]
+    assert (
+        "[yyyy]" not in license_text and "<year>" not in license_text.split("\n\n")[0]
+    )
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     expected = "LicenseRef-Proprietary" if license == "Proprietary" else license
     assert pyproject["project"]["license"] == expected
@@ -105,7 +112,10 @@ def test_every_choice_renders(render, license, readme_language, github_actions):
 def test_pyproject_metadata(default_project):
     project = tomllib.loads((default_project / "pyproject.toml").read_text())["project"]
     assert project["name"] == "llm-markov"
-    assert project["description"] == "Plugin for LLM adding a Markov chain generating model"
+    assert (
+        project["description"]
+        == "Plugin for LLM adding a Markov chain generating model"
+    )
     assert project["dependencies"] == ["llm"]
     assert project["requires-python"] == ">=3.10"
     assert project["readme"] == "README.md"
@@ -123,7 +133,9 @@ def test_urls_and_authors_appear_when_given(render):
     assert metadata["urls"]["Homepage"] == "https://github.com/octo-cat/llm-markov"
     assert metadata["urls"]["Issues"] == "https://github.com/octo-cat/llm-markov/issues"
     readme = (project / "README.md").read_text(encoding="utf-8")
-    assert "https://github.com/octo-cat/llm-markov/archive/refs/heads/main.zip" in readme
+    assert (
+        "https://github.com/octo-cat/llm-markov/archive/refs/heads/main.zip" in readme
+    )
 
 
 def test_email_without_a_name(render):

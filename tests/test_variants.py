@@ -4,10 +4,10 @@ model answers under the chosen id."""
 import json
 
 import pytest
-from conftest import install_editable, render_project
-from test_rendering import HOSTILE, HOSTILE_AUTHOR
 
+from conftest import install_editable, render_project
 from plugin_env import check
+from test_rendering import HOSTILE, HOSTILE_AUTHOR
 
 VARIANTS = {
     "custom-names-mit": {
@@ -41,7 +41,9 @@ def variant(request, tmp_path_factory):
 
 def test_variant_tests_and_lint_pass(variant):
     _, project, env = variant
-    result = env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
+    result = env.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     check(env.bin / "ruff", "check", "--no-cache", ".", cwd=project)
     check(env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)

@@ -1,0 +1,238 @@
+"""The README's "Distribution" and "Troubleshooting" steps, run for real on the default
+project: build and check the distributions, install them the way a user does with
+`llm install` (which runs pip), uninstall, and recover from a broken plugin.
+
+These tests need the network: the builds fetch setuptools into isolated environments.
+"""
+
+import json
+import re
+import shutil
+import sys
+import tarfile
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+
+from plugin_env import PluginEnv, check
+
+PROMPT = "the cat sat on the mat"
+WORDS = set(PROMPT.split())
+SDIST = "llm_markov-0.1.tar.gz"
+WHEEL = "llm_markov-0.1-py3-none-any.whl"
+# A syntax error the tutorial shows: a stray colon after a call.
+BROKEN_REGISTER = "register(Markov()):"
+UNKNOWN_MODEL = "Error: 'Unknown model: markov'"
+
+
+def copy_project(source: Path, destination: Path) -> Path:
+    """A private copy of a rendered project, for a test that builds or edits it."""
+    return Path(shutil.copytree(source, destination))
+
+
+def plugin_names(env: PluginEnv) -> list[str]:
+    result = check(env.bin / "llm", "plugins", env=env.env())
+    return [plugin["name"] for plugin in json.loads(result.stdout)]
+
+
+def assert_model_runs(env: PluginEnv) -> None:
+    result = env.llm("-m", "markov", PROMPT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    words = result.stdout.split()
+    assert len(words) == 20
+    assert set(words) <= WORDS
+
+
+def user_env(path: Path) -> PluginEnv:
+    """A venv as a user has it before installing the plugin: pip and llm in it."""
+    env = PluginEnv.create(path, seed_pip=True)
+    env.pip_install("llm")
+    assert plugin_names(env) == []
+    return env
+
+
+# --- Build -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dist(default_project, tmp_path_factory) -> Path:
+    """`python -m build` run in a copy of the default project."""
+    base = tmp_path_factory.mktemp("build")
+    project = copy_project(default_project, base / "llm-markov")
+    outdir = base / "dist"
+    check(sys.executable, "-m", "build", "--outdir", outdir, project, cwd=project)
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def wheel(dist) -> Path:
+    return dist / WHEEL
+
+
+@pytest.fixture(scope="module")
+def sdist(dist) -> Path:
+    return dist / SDIST
+
+
+def test_build_writes_one_sdist_and_one_wheel(dist):
+    assert sorted(path.name for path in dist.iterdir()) == sorted([SDIST, WHEEL])
+
+
+def test_twine_check_strict_passes(dist, wheel, sdist):
+    twine = Path(sys.executable).parent / "twine"
+    result = check(twine, "check", "--strict", sdist, wheel)
+    assert result.stdout.count("PASSED") == 2, result.stdout
+
+
+def test_wheel_metadata(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = Parser().parsestr(
+            archive.read("llm_markov-0.1.dist-info/METADATA").decode()
+        )
+        entry_points = archive.read("llm_markov-0.1.dist-info/entry_points.txt")
+        names = archive.namelist()
+    assert metadata["Name"] == "llm-markov"
+    assert metadata["Version"] == "0.1"
+    assert (
+        metadata["Summary"] == "Plugin for LLM adding a Markov chain generating model"
+    )
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata["Requires-Python"] == ">=3.10"
+    requires = metadata.get_all("Requires-Dist")
+    # llm is the only dependency; pytest and ruff come only with the "test" extra.
+    assert [r for r in requires if "extra ==" not in r] == ["llm"], requires
+    assert metadata.get_all("Provides-Extra") == ["test"]
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert "# llm-markov" in metadata.get_payload()
+    assert entry_points.decode().split() == ["[llm]", "markov", "=", "llm_markov"]
+    assert "llm_markov.py" in names
+    assert "llm_markov-0.1.dist-info/licenses/LICENSE" in names
+    # Only the module goes into the wheel, not the tests.
+    assert not [name for name in names if name.startswith("tests/")]
+
+
+def test_sdist_contents(sdist):
+    with tarfile.open(sdist) as archive:
+        names = {name.removeprefix("llm_markov-0.1/") for name in archive.getnames()}
+    assert {
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "llm_markov.py",
+        "PKG-INFO",
+        # Without conftest.py, tests run from the sdist would use the user's llm folder.
+        "tests/conftest.py",
+        "tests/test_markov_chain.py",
+        "tests/test_model.py",
+    } <= names, sorted(names)
+
+
+# --- Install the wheel with `llm install` -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wheel_env(wheel, tmp_path_factory) -> PluginEnv:
+    """A user's venv where `llm install dist/llm_markov-0.1-py3-none-any.whl` ran."""
+    env = user_env(tmp_path_factory.mktemp("wheel") / ".venv")
+    result = env.llm("install", wheel)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Successfully installed llm-markov-0.1" in result.stdout
+    return env
+
+
+def test_llm_install_wheel_lists_the_plugin(wheel_env):
+    plugins = json.loads(
+        check(wheel_env.bin / "llm", "plugins", env=wheel_env.env()).stdout
+    )
+    assert plugins == [
+        {"name": "llm-markov", "hooks": ["register_models"], "version": "0.1"}
+    ]
+
+
+def test_llm_install_wheel_model_runs(wheel_env):
+    assert_model_runs(wheel_env)
+
+
+def test_llm_install_wheel_is_not_editable(wheel_env, wheel, default_project):
+    """pip installed the wheel file: the module is a copy, not a link to a folder."""
+    site_packages = next(wheel_env.path.glob("lib/python*/site-packages"))
+    installed = site_packages / "llm_markov.py"
+    assert installed.read_bytes() == (default_project / "llm_markov.py").read_bytes()
+    dist_info = site_packages / "llm_markov-0.1.dist-info"
+    direct_url = json.loads((dist_info / "direct_url.json").read_text())
+    assert direct_url["url"] == wheel.as_uri()
+    assert "archive_info" in direct_url and "dir_info" not in direct_url
+    assert (dist_info / "INSTALLER").read_text().strip() == "pip"
+
+
+def test_llm_uninstall(wheel, tmp_path):
+    env = user_env(tmp_path / ".venv")
+    check(env.bin / "llm", "install", wheel, env=env.env())
+    assert plugin_names(env) == ["llm-markov"]
+
+    result = env.llm("uninstall", "llm-markov", "-y")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Successfully uninstalled llm-markov-0.1" in result.stdout
+
+    assert plugin_names(env) == []
+    result = env.llm("-m", "markov", "hi")
+    assert result.returncode == 1
+    assert result.stderr.strip() == UNKNOWN_MODEL
+
+
+# --- Install a .zip archive of the repository --------------------------------------
+
+
+def test_llm_install_zip_of_the_repository(default_project, tmp_path):
+    """As GitHub serves `archive/refs/heads/main.zip`: the files in one folder."""
+    archive_path = tmp_path / "archive.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        archive.writestr("llm-markov-main/", "")
+        for name in ("pyproject.toml", "llm_markov.py", "README.md", "LICENSE"):
+            archive.write(default_project / name, f"llm-markov-main/{name}")
+    env = user_env(tmp_path / ".venv")
+
+    result = env.llm("install", archive_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Successfully installed llm-markov-0.1" in result.stdout
+    assert plugin_names(env) == ["llm-markov"]
+    assert_model_runs(env)
+
+
+# --- Troubleshooting: uninstall a broken plugin ------------------------------------
+
+
+def test_broken_plugin_uninstalls_without_plugins(default_project, tmp_path):
+    project = copy_project(default_project, tmp_path / "llm-markov")
+    env = PluginEnv.create(tmp_path / ".venv", seed_pip=True)  # llm uninstall runs pip
+    env.pip_install("-e", str(project))
+    assert_model_runs(env)
+
+    module = project / "llm_markov.py"
+    source, count = re.subn(
+        r"^(\s*)register\(.*\)$",
+        lambda match: match[1] + BROKEN_REGISTER,
+        module.read_text(encoding="utf-8"),
+        flags=re.MULTILINE,
+    )
+    assert count == 1, "the module has one register(...) call"
+    module.write_text(source, encoding="utf-8")
+
+    # Every command fails while llm loads the plugin, `llm uninstall` included.
+    for args in (["models"], ["uninstall", "llm-markov", "-y"]):
+        result = env.llm(*args)
+        assert result.returncode != 0, result.stdout
+        assert "SyntaxError" in result.stderr
+        assert BROKEN_REGISTER in result.stderr
+    assert "llm-markov" in env.run("pip", "list").stdout
+
+    result = env.llm("uninstall", "llm-markov", "-y", LLM_LOAD_PLUGINS="")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Successfully uninstalled llm-markov-0.1" in result.stdout
+
+    result = env.llm("models")
+    assert result.returncode == 0, result.stderr
+    assert "markov" not in result.stdout.lower()
+    assert plugin_names(env) == []
