@@ -92,7 +92,12 @@ def render(tmp: Path) -> Path:
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore", DirtyLocalWarning)
         copier.run_copy(
-            str(ROOT), str(project), defaults=True, unsafe=False, quiet=True
+            str(ROOT),
+            str(project),
+            defaults=True,
+            unsafe=False,
+            quiet=True,
+            vcs_ref="HEAD",  # the working tree, not the newest release tag
         )
     return project
 

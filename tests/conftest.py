@@ -31,9 +31,15 @@ def isolated_environment(tmp_path_factory):
         yield
 
 
-def render_project(destination: Path, answers: dict, template=ROOT, **options) -> Path:
+def render_project(
+    destination: Path, answers: dict, template=ROOT, vcs_ref="HEAD", **options
+) -> Path:
     """Render the template into `destination` with copier's API, as `copier copy
-    --defaults --data ...` does; without --trust."""
+    --defaults --data ...` does; without --trust.
+
+    `vcs_ref="HEAD"` renders the working tree, uncommitted changes included; with
+    no ref copier would render the newest release tag instead.
+    """
     unknown = set(answers) - QUESTIONS
     # copier ignores unknown keys silently, which would make a test check nothing.
     assert not unknown, f"not questions of copier.yml: {sorted(unknown)}"
@@ -44,6 +50,7 @@ def render_project(destination: Path, answers: dict, template=ROOT, **options) -
         defaults=True,
         unsafe=False,
         quiet=True,
+        vcs_ref=vcs_ref,
         **options,
     )
     return destination
