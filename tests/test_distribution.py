@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin_env import PluginEnv, check
+from plugin_env import UV, PluginEnv, check
 
 PROMPT = "the cat sat on the mat"
 WORDS = set(PROMPT.split())
@@ -78,6 +78,14 @@ def sdist(dist) -> Path:
 
 def test_build_writes_one_sdist_and_one_wheel(dist):
     assert sorted(path.name for path in dist.iterdir()) == sorted([SDIST, WHEEL])
+
+
+def test_uv_build_writes_the_same_files(default_project, tmp_path):
+    project = copy_project(default_project, tmp_path / "llm-markov")
+    outdir = tmp_path / "dist"
+    check(UV, "build", "--quiet", "--out-dir", outdir, project, cwd=project)
+    built = [path.name for path in outdir.iterdir() if path.name != ".gitignore"]
+    assert sorted(built) == sorted([SDIST, WHEEL])
 
 
 def test_twine_check_strict_passes(dist, wheel, sdist):

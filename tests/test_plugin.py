@@ -92,6 +92,16 @@ def test_empty_prompt_fails_with_one_line_and_logs_nothing(env):
     assert json.loads(env.llm("logs", "--json").stdout) == []
 
 
+def test_megabytes_of_prompt_on_standard_input(env):
+    prompt = "the quick brown fox jumps over the lazy dog\n" * 50_000  # 2.2 MB
+    result = env.llm("-m", "markov", "-o", "length", "1000", input=prompt)
+    assert result.returncode == 0, result.stderr
+    words = result.stdout.split()
+    assert len(words) == 1000 and set(words) <= set(prompt.split())
+    [log] = json.loads(env.llm("logs", "-n", "1", "--json").stdout)
+    assert log["input_tokens"] == 450_000
+
+
 def test_logs_json_holds_the_record(env):
     result = env.llm("-m", "markov", PROMPT, "-o", "length", "5", "-o", "seed", "2")
     assert result.returncode == 0, result.stderr
