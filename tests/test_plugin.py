@@ -141,6 +141,11 @@ def test_fragment_file_is_learned_from(env, tmp_path):
     assert set(result.stdout.split()) == {"once", "upon", "a", "time"}
 
 
+def test_system_prompt_is_learned_from(env):
+    result = env.llm("-m", "markov", "-s", "alpha beta", "gamma", "-o", "seed", "4")
+    assert set(result.stdout.split()) == {"alpha", "beta", "gamma"}
+
+
 def test_conversation_learns_from_earlier_turns(env):
     assert env.llm("-m", "markov", "red green", "-o", "seed", "1").returncode == 0
     follow_up = env.llm("-c", "blue", "-o", "length", "200", "-o", "seed", "1")
