@@ -1,6 +1,7 @@
 """A real virtual environment, made with uv, where a rendered plugin is installed and
 driven the way a user drives it: through the `llm` command."""
 
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +82,18 @@ class PluginEnv:
 
     def run(self, program: str, *args, cwd=None) -> subprocess.CompletedProcess:
         return run(self.bin / program, *args, cwd=cwd, env=self.env())
+
+    def plugins(self) -> list[dict]:
+        """What `llm plugins` lists, parsed."""
+        return json.loads(check(self.bin / "llm", "plugins", env=self.env()).stdout)
+
+    def check_project(self, project: Path) -> None:
+        """The rendered project's own tests, `ruff check` and `ruff format --check`
+        pass in this environment."""
+        result = self.run(
+            "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert " passed" in result.stdout and "failed" not in result.stdout
+        check(self.bin / "ruff", "check", "--no-cache", ".", cwd=project)
+        check(self.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)

@@ -33,8 +33,7 @@ def copy_project(source: Path, destination: Path) -> Path:
 
 
 def plugin_names(env: PluginEnv) -> list[str]:
-    result = check(env.bin / "llm", "plugins", env=env.env())
-    return [plugin["name"] for plugin in json.loads(result.stdout)]
+    return [plugin["name"] for plugin in env.plugins()]
 
 
 def assert_model_runs(env: PluginEnv) -> None:
@@ -151,10 +150,7 @@ def wheel_env(wheel, tmp_path_factory) -> PluginEnv:
 
 
 def test_llm_install_wheel_lists_the_plugin(wheel_env):
-    plugins = json.loads(
-        check(wheel_env.bin / "llm", "plugins", env=wheel_env.env()).stdout
-    )
-    assert plugins == [
+    assert wheel_env.plugins() == [
         {"name": "llm-markov", "hooks": ["register_models"], "version": "0.1"}
     ]
 

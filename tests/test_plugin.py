@@ -1,10 +1,9 @@
 """The default plugin, installed with the real llm in a real venv, driven as a user does."""
 
+import dataclasses
 import json
 
 import pytest
-
-from plugin_env import check
 
 PROMPT = "the cat sat on the mat"
 WORDS = set(PROMPT.split())
@@ -13,9 +12,9 @@ WORDS = set(PROMPT.split())
 @pytest.fixture
 def env(default_env, tmp_path):
     """The default plugin's venv, with an empty llm folder for each test."""
-    default_env.user_path = tmp_path / "llm-user"
-    default_env.user_path.mkdir()
-    return default_env
+    user_path = tmp_path / "llm-user"
+    user_path.mkdir()
+    return dataclasses.replace(default_env, user_path=user_path)
 
 
 def assert_clean_failure(result, message):
@@ -26,7 +25,7 @@ def assert_clean_failure(result, message):
 
 
 def test_llm_plugins_lists_the_plugin(env):
-    plugins = json.loads(check(env.bin / "llm", "plugins", env=env.env()).stdout)
+    plugins = env.plugins()
     assert {"name": "llm-markov", "hooks": ["register_models"], "version": "0.1"} in (
         plugins
     )
@@ -160,14 +159,5 @@ def test_chat_grows_its_vocabulary(env):
     assert "blue" in result.stdout and "red" in result.stdout
 
 
-def test_generated_project_tests_pass(env, default_project):
-    result = env.run(
-        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=default_project
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert " passed" in result.stdout and "failed" not in result.stdout
-
-
-def test_generated_project_passes_ruff(env, default_project):
-    check(env.bin / "ruff", "check", "--no-cache", ".", cwd=default_project)
-    check(env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=default_project)
+def test_generated_project_tests_and_lint_pass(env, default_project):
+    env.check_project(default_project)

@@ -1,12 +1,9 @@
 """Other answers, installed for real: each variant's own tests and lint pass, and its
 model answers under the chosen id."""
 
-import json
-
 import pytest
 
 from conftest import install_editable, render_project
-from plugin_env import check
 from test_rendering import HOSTILE, HOSTILE_AUTHOR
 
 VARIANTS = {
@@ -41,20 +38,14 @@ def variant(request, tmp_path_factory):
 
 def test_variant_tests_and_lint_pass(variant):
     _, project, env = variant
-    result = env.run(
-        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    check(env.bin / "ruff", "check", "--no-cache", ".", cwd=project)
-    check(env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
+    env.check_project(project)
 
 
 def test_variant_model_runs_under_its_id(variant):
     answers, _, env = variant
     model_id = answers.get("model_id", "markov")
     plugin_name = answers.get("plugin_name", "llm-markov")
-    plugins = json.loads(env.llm("plugins").stdout)
-    assert plugin_name in [plugin["name"] for plugin in plugins]
+    assert plugin_name in [plugin["name"] for plugin in env.plugins()]
     result = env.llm("-m", model_id, "the cat sat on the mat", "-o", "length", "9")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.split()) == 9

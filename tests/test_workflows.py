@@ -6,11 +6,12 @@ Schema validation uses check-jsonschema's vendored schemas and zizmor runs with
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from plugin_env import run
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_GITHUB = REPO / "template" / "{% if github_actions %}.github{% endif %}"
@@ -41,12 +42,6 @@ def tool(name: str) -> str:
     if found is None:
         pytest.fail(f"{name} is not installed")
     return found
-
-
-def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(arg) for arg in args], capture_output=True, text=True, check=False
-    )
 
 
 def ids(paths):
