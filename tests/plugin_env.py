@@ -11,6 +11,17 @@ from pathlib import Path
 from uv import find_uv_bin
 
 UV = find_uv_bin()
+DRIVER = Path(__file__).resolve().with_name("llm_driver.py")
+
+
+@dataclass
+class LlmResult:
+    """What one `llm` command line printed, as llm_driver.py reports it."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    traceback: str | None
 
 
 def run(*args, cwd=None, env=None, input=None) -> subprocess.CompletedProcess:
@@ -79,6 +90,27 @@ class PluginEnv:
 
     def llm(self, *args, input=None, **extra_env: str) -> subprocess.CompletedProcess:
         return run(self.bin / "llm", *args, input=input, env=self.env(**extra_env))
+
+    def llm_batch(self, *commands, **extra_env: str) -> list[LlmResult]:
+        """Run several `llm` command lines in one process (see llm_driver.py).
+
+        Each command is a list of arguments, or a dict with "args" and optionally
+        "input" (standard input) and "env" (extra environment variables)."""
+        batch = [
+            command if isinstance(command, dict) else {"args": command}
+            for command in commands
+        ]
+        batch = [
+            {**command, "args": [str(arg) for arg in command["args"]]}
+            for command in batch
+        ]
+        result = check(
+            self.bin / "python",
+            DRIVER,
+            input=json.dumps(batch),
+            env=self.env(**extra_env),
+        )
+        return [LlmResult(**item) for item in json.loads(result.stdout)]
 
     def run(self, program: str, *args, cwd=None) -> subprocess.CompletedProcess:
         return run(self.bin / program, *args, cwd=cwd, env=self.env())

@@ -83,7 +83,7 @@ def append(line: str):
 def release_v1_1(template: Path) -> None:
     """Template v1.1.0: a new last line in the README and a new .gitignore entry."""
     edit(
-        template / "includes" / "README.en.md.jinja",
+        template / "includes" / "readme" / "en" / "updating.md.jinja",
         append("\n" + TEMPLATE_README_LINE),
     )
     edit(template / "template" / ".gitignore", append(TEMPLATE_GITIGNORE_LINE))
