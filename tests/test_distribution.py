@@ -109,7 +109,11 @@ def test_wheel_metadata(wheel):
     assert metadata["Requires-Python"] == ">=3.10"
     requires = metadata.get_all("Requires-Dist")
     # llm is the only dependency; pytest and ruff come only with the "test" extra.
-    assert [r for r in requires if "extra ==" not in r] == ["llm"], requires
+    assert [r for r in requires if "extra ==" not in r] == [
+        "click>=8.1",
+        "llm>=0.33",
+        "pydantic>=2",
+    ], requires
     assert metadata.get_all("Provides-Extra") == ["test"]
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert "# llm-markov" in metadata.get_payload()

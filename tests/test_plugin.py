@@ -75,7 +75,8 @@ def test_chinese_prompt(env):
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("length", "1", "length must be >= 2"),
+        ("length", "1", "length must be between 2 and 1,000,000"),
+        ("length", "1000000000", "length must be between 2 and 1,000,000"),
         ("delay", "11", "delay must be between 0 and 10"),
     ],
 )

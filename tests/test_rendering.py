@@ -85,8 +85,10 @@ def test_every_choice_renders(render, license, readme_language, github_actions):
         "tests/test_markov_chain.py",
         "tests/test_model.py",
     } <= names
-    workflows = {".github/workflows/test.yml", ".github/workflows/publish.yml"}
-    assert (workflows <= names) is github_actions
+    assert (".github/workflows/test.yml" in names) is github_actions
+    # A proprietary plugin is shared privately: no workflow publishes it to PyPI.
+    publishes = github_actions and license != "Proprietary"
+    assert (".github/workflows/publish.yml" in names) is publishes
     assert (project / ".github").exists() is github_actions
     check_every_file_parses(project)
 
@@ -116,7 +118,7 @@ def test_pyproject_metadata(default_project):
         project["description"]
         == "Plugin for LLM adding a Markov chain generating model"
     )
-    assert project["dependencies"] == ["llm"]
+    assert project["dependencies"] == ["click>=8.1", "llm>=0.33", "pydantic>=2"]
     assert project["requires-python"] == ">=3.10"
     assert project["readme"] == "README.md"
     assert project["entry-points"] == {"llm": {"markov": "llm_markov"}}

@@ -19,7 +19,9 @@ REPO_GITHUB = REPO / ".github"
 
 WORKFLOWS = [
     TEMPLATE_GITHUB / "workflows" / "test.yml",
-    TEMPLATE_GITHUB / "workflows" / "publish.yml",
+    TEMPLATE_GITHUB
+    / "workflows"
+    / "{% if license != 'Proprietary' %}publish.yml{% endif %}",
     REPO_GITHUB / "workflows" / "test.yml",
 ]
 DEPENDABOT = [
