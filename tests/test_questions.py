@@ -19,12 +19,61 @@ INVALID = {
         "llm_markov",
         "llm-märkov",
         "llm-markov\n",
+        "llm-" + "a" * 37,
     ],
-    "model_id": ["", " markov", "mar kov", "-markov", "markov\t", "mar'kov", "模型"],
-    "model_class": ["", "class", "None", "2Markov", "My-Model", "Märkov", "My Model"],
-    "description": ["", "   ", "two\nlines", "tab\there"],
-    "author_name": ["Ada\nLovelace"],
-    "author_email": ["ada", "ada@", "@example.com", "ada@example", "a b@example.com"],
+    "model_id": [
+        "",
+        " markov",
+        "mar kov",
+        "-markov",
+        "markov\t",
+        "mar'kov",
+        "模型",
+        "gpt-4o",
+        "4O",
+        "x" * 65,
+    ],
+    "model_class": [
+        "",
+        "class",
+        "None",
+        "2Markov",
+        "My-Model",
+        "Märkov",
+        "My Model",
+        "llm",
+        "myModel",
+        "TextPart",
+        "MarkovChain",
+        "ValueError",
+        "StopIteration",
+        "M" * 32,
+    ],
+    "description": [
+        "",
+        "   ",
+        "two\nlines",
+        "tab\there",
+        " leading",
+        "trailing ",
+        "bidi \u202e",
+        "zero\u200bwidth",
+        "line\u2028separator",
+        "nel\x85",
+        "x" * 513,
+    ],
+    "author_name": ["Ada\nLovelace", " Ada", "a\u2029b", "x" * 101],
+    "author_email": [
+        "ada",
+        "ada@",
+        "@example.com",
+        "ada@example",
+        "a b@example.com",
+        "a@-x.y",
+        "a..b@example.com",
+        ".a@example.com",
+        "a@example.local",
+    ],
     "github_username": ["-octo", "octo-", "oc--to", "octo_cat", "o" * 40, "octo/cat"],
     "license": ["GPL", "apache-2.0", "WTFPL"],
     "copyright_year": ["26", "two thousand", "2026 "],
@@ -39,11 +88,11 @@ INVALID = {
 
 VALID = {
     "plugin_name": ["llm-markov", "llm-my-model", "llm-gpt2", "llm-a1-b2-c3"],
-    "model_id": ["markov", "my-model", "gpt-4.1", "org/model:latest", "M_1"],
+    "model_id": ["markov", "my-model", "acme-4.1", "org/model:latest", "M_1"],
     "model_class": ["Markov", "MyModel", "_Private", "Model2"],
     "description": ['Plugin "quoted" {{ x }} 中文 é \\ `code`'],
     "author_name": ["", 'Zoë O\'Brien "Z" 张三'],
-    "author_email": ["", "ada@example.com", "zoë.o'brien+llm@example.co.uk"],
+    "author_email": ["", "ada@example.com", "zoe.o'brien+llm@example.co.uk"],
     "github_username": ["", "octo", "octo-cat", "a" * 39, "Octo1"],
     "license": ["Apache-2.0", "MIT", "BSD-3-Clause", "GPL-3.0-or-later", "Proprietary"],
     "copyright_year": ["1999", "2026"],
@@ -114,12 +163,12 @@ def test_valid_answer_is_accepted(render, key, value):
     [
         ({"plugin_name": "llm-my-model"}, "llm_my_model", "MyModel", "my-model"),
         (
-            {"plugin_name": "llm-x", "model_id": "gpt-4.1-mini"},
+            {"plugin_name": "llm-x", "model_id": "acme-4.1-mini"},
             "llm_x",
-            "Gpt41Mini",
+            "Acme41Mini",
             None,
         ),
-        ({"model_id": "4o"}, "llm_markov", "Model4o", None),
+        ({"model_id": "4x"}, "llm_markov", "Model4x", None),
         ({"model_id": "org/big_model:v2"}, "llm_markov", "OrgBigModelV2", None),
     ],
 )
@@ -140,7 +189,7 @@ def test_copier_cli_reports_the_validation_message(tmp_path):
     result = run(sys.executable, "-m", "copier", *copy, ROOT, destination)
     assert result.returncode != 0
     assert (
-        "Validation error for question 'plugin_name': plugin_name must start with"
+        "Validation error for question 'plugin_name': use llm- then lowercase letters"
         in result.stderr
     )
     assert not destination.exists()

@@ -1,0 +1,135 @@
+"""The questions' validators, evaluated the way copier evaluates them, and what PyPI
+accepts, so that property-based tests can search the space of answers quickly.
+
+`validate(key, value, **answers)` renders a question's validator from copier.yml with
+the same Jinja filters copier uses (jinja2-ansible-filters), the defaults of the
+derived names and the given answers; it returns copier's message, or "" for an
+accepted answer. tests/test_answers.py checks on real renders that it agrees with
+copier.
+"""
+
+import email.utils
+import functools
+import re
+import unicodedata
+from pathlib import Path
+
+import email_validator
+import jinja2
+import yaml
+from packaging.metadata import ExceptionGroup, Metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+
+# What copier.yml's character class in the description and author_name validators
+# must reject: control, format, line and paragraph separator and surrogate code
+# points, but ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER (emoji sequences use them).
+FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+ALLOWED_FORMAT_CHARACTERS = {"\u200c", "\u200d"}
+
+
+def forbidden(character: str) -> bool:
+    return (
+        unicodedata.category(character) in FORBIDDEN_CATEGORIES
+        and character not in ALLOWED_FORMAT_CHARACTERS
+    )
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+@functools.cache
+def compiled(source: str) -> jinja2.Template:
+    return environment().from_string(source)
+
+
+def render_default(key: str, answers: dict) -> str:
+    return compiled(str(CONFIG[key]["default"])).render(**answers)
+
+
+def answers_with_defaults(**answers) -> dict:
+    """The answers, with every other question's default (derived ones included),
+    computed in copier.yml's order as copier does."""
+    result: dict = {}
+    for key, question in CONFIG.items():
+        if key.startswith("_"):
+            continue
+        if key in answers:
+            result[key] = answers[key]
+        elif isinstance(question.get("default"), str):
+            result[key] = render_default(key, result)
+        else:
+            result[key] = question.get("default")
+    return result
+
+
+def validate(key: str, value, **answers) -> str:
+    """copier's message for `value` as the answer to `key`, "" if it is accepted."""
+    context = answers_with_defaults(**{**answers, key: value})
+    validator = CONFIG[key].get("validator", "")
+    return compiled(validator).render(**context).strip()
+
+
+def copier_message(key: str, message: str) -> str:
+    return f"Validation error for question '{key}': {message}"
+
+
+# PyPI ----------------------------------------------------------------------------
+
+
+def pypi_accepts_email(address: str) -> bool:
+    """PyPI's upload check of an Author-email address: email-validator's syntax
+    rules, without a DNS look-up."""
+    try:
+        email_validator.validate_email(address, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        return False
+    return True
+
+
+def pypi_metadata_errors(metadata: str) -> list[str]:
+    """What PyPI's upload checks would reject in a core metadata file: packaging's
+    validation, a one-line summary of at most 512 characters, and email addresses
+    email-validator accepts."""
+    errors = []
+    try:
+        parsed = Metadata.from_email(metadata, validate=True)
+    except ExceptionGroup as error:  # of InvalidMetadata, one per bad field
+        return [repr(error)]
+    summary = parsed.summary or ""
+    if len(summary) > 512 or summary.splitlines() not in ([], [summary]):
+        errors.append(f"summary {summary!r}")
+    for field in (parsed.author_email, parsed.maintainer_email):
+        for _, address in email.utils.getaddresses([field or ""]):
+            if address and not pypi_accepts_email(address):
+                errors.append(f"email {address!r}")
+    return errors
+
+
+def names_in_module(source: str) -> set[str]:
+    """Every name a module binds at its top level: imports, functions, classes and
+    assignments."""
+    import ast
+
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {
+                (alias.asname or alias.name).split(".")[0] for alias in node.names
+            }
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+CLASS_NAME = re.compile(r"\A_*[A-Z][A-Za-z0-9_]*\Z")
