@@ -1,0 +1,340 @@
+"""The extras (question `extras`): every extra with every model kind renders and
+passes lint and the type checker; a project with all extras, per kind, is installed
+with the real llm, passes its own tests and is driven through the `llm` command.
+
+TEMPLATE_ALL_COMBINATIONS=1 also installs and tests every combination of extras
+(16 subsets for each kind); CI runs that in a job of its own.
+"""
+
+import itertools
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import install_editable, render_project
+from plugin_env import PluginEnv, check, run
+
+EXTRAS = ["embeddings", "tools", "fragments", "commands"]
+KINDS = ["markov"]
+ALL_COMBINATIONS = os.environ.get("TEMPLATE_ALL_COMBINATIONS") == "1"
+HOOKS = {
+    "embeddings": "register_embedding_models",
+    "tools": "register_tools",
+    "fragments": "register_fragment_loaders",
+    "commands": "register_commands",
+}
+TY = "ty==0.0.104"
+RUFF = "ruff>=0.17,<0.18"
+LLM_ECHO = "llm-echo==0.5"  # a debug model that asks for the tool calls it is told to
+README_SECTIONS = {
+    "en": ["Embeddings", "Tools", "Fragments", "Commands", "Development"],
+    "zh": [
+        "嵌入（Embeddings）",
+        "工具（Tools）",
+        "片段（Fragments）",
+        "命令（Commands）",
+        "开发",
+    ],
+}
+# ty's diagnostics without line and column, to compare renders whose lines differ.
+TY_LOCATION = re.compile(r":\d+:\d+:")
+
+
+def subsets(items):
+    return [
+        list(combination)
+        for size in range(len(items) + 1)
+        for combination in itertools.combinations(items, size)
+    ]
+
+
+# Helpers ------------------------------------------------------------------------
+
+
+def render_kind(destination: Path, kind: str, extras: list[str]) -> Path:
+    return render_project(destination, {"model_kind": kind, "extras": extras})
+
+
+def ty_diagnostics(env: PluginEnv, project: Path) -> set[str]:
+    result = run(
+        env.bin / "ty",
+        "check",
+        "--output-format",
+        "concise",
+        "--python",
+        env.path,
+        cwd=project,
+        env=env.env(),
+    )
+    lines = (result.stdout + result.stderr).splitlines()
+    diagnostics = {TY_LOCATION.sub(":", line) for line in lines if "error[" in line}
+    assert result.returncode == 0 or diagnostics, result.stdout + result.stderr
+    return diagnostics
+
+
+def assert_lint_clean(env: PluginEnv, project: Path) -> None:
+    check(env.bin / "ruff", "check", "--no-cache", ".", cwd=project)
+    check(env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
+
+
+def assert_clean_error(result, message: str) -> None:
+    """A user error: exit code 1, one line on standard error, no traceback."""
+    assert result.exit_code == 1, result
+    assert result.traceback is None, result.traceback
+    assert result.stderr.strip() == message, result.stderr
+
+
+def assert_ok(result) -> str:
+    assert result.exit_code == 0 and result.traceback is None, result
+    return result.stdout
+
+
+# Fixtures -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory) -> PluginEnv:
+    """One venv with llm, ruff and ty, to lint and type-check renders that are
+    not installed: their imports resolve to llm and the project's own files."""
+    env = PluginEnv.create(tmp_path_factory.mktemp("checker") / ".venv")
+    env.pip_install("llm", "click", "pytest", RUFF, TY)
+    return env
+
+
+@pytest.fixture(scope="module")
+def ty_baseline(checker, tmp_path_factory) -> dict[str, set[str]]:
+    """What ty reports on each kind without extras: extras may add nothing to it."""
+    base = tmp_path_factory.mktemp("baseline")
+    return {
+        kind: ty_diagnostics(checker, render_kind(base / kind, kind, []))
+        for kind in KINDS
+    }
+
+
+def install_full(kind: str, root: Path):
+    """A project of one kind with all extras, installed editable in its own venv."""
+    project = render_kind(root / "llm-markov", kind, EXTRAS)
+    return project, install_editable(project, root / ".venv")
+
+
+@pytest.fixture(scope="module")
+def markov_full(tmp_path_factory):
+    """With llm-echo beside it: the Markov model cannot call tools itself."""
+    project, env = install_full("markov", tmp_path_factory.mktemp("full-markov"))
+    env.pip_install(LLM_ECHO)
+    return project, env
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def full(request):
+    """Each kind's project with all extras: (kind, project, env)."""
+    kind = request.param
+    return (kind, *request.getfixturevalue(f"{kind.replace('-', '_')}_full"))
+
+
+@pytest.fixture(scope="module")
+def texts(tmp_path_factory) -> Path:
+    """A folder of three small texts and a file that is not UTF-8 beside it."""
+    root = tmp_path_factory.mktemp("texts")
+    folder = root / "animals"
+    (folder / "more").mkdir(parents=True)
+    (folder / "cats.txt").write_text("the cat sat on the mat and purred\n", "utf-8")
+    (folder / "dogs.txt").write_text("a dog barked at the postman\n", "utf-8")
+    (folder / "more" / "fish.md").write_text(
+        "goldfish swim in a bowl of water\n", "utf-8"
+    )
+    latin1 = root / "latin1"
+    latin1.mkdir()
+    (latin1 / "café.txt").write_bytes("un café crème".encode("latin-1"))
+    return root
+
+
+# Renders ------------------------------------------------------------------------
+
+
+def test_no_extras_renders_no_extra_code(default_project):
+    module = (default_project / "llm_markov.py").read_text(encoding="utf-8")
+    assert module.count("@llm.hookimpl") == 1
+    assert "extra" not in module
+    pyproject = (default_project / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dependencies = ["llm"]\n' in pyproject
+    tests = sorted(path.name for path in (default_project / "tests").iterdir())
+    assert not {"test_embeddings.py", "test_tools.py"} & set(tests)
+    assert not {"test_fragments.py", "test_commands.py"} & set(tests)
+
+
+@pytest.mark.parametrize("extra", EXTRAS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_extra_passes_lint_and_ty(checker, ty_baseline, tmp_path, kind, extra):
+    project = render_kind(tmp_path / "llm-markov", kind, [extra])
+    module = (project / "llm_markov.py").read_text(encoding="utf-8")
+    assert f"def {HOOKS[extra]}(" in module
+    assert (project / "tests" / f"test_{extra}.py").is_file()
+    assert_lint_clean(checker, project)
+    assert ty_diagnostics(checker, project) <= ty_baseline[kind]
+
+
+def test_extras_come_in_a_fixed_order(tmp_path):
+    forward = render_kind(tmp_path / "forward", "markov", EXTRAS)
+    backward = render_kind(tmp_path / "backward", "markov", EXTRAS[::-1])
+    module = (forward / "llm_markov.py").read_text(encoding="utf-8")
+    assert module == (backward / "llm_markov.py").read_text(encoding="utf-8")
+    hooks = re.findall(r"@llm\.hookimpl\ndef (\w+)", module)
+    assert hooks == [
+        "register_models",
+        "register_embedding_models",
+        "register_tools",
+        "register_fragment_loaders",
+        "register_commands",
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_readme_has_a_section_per_extra(tmp_path, language):
+    project = render_project(
+        tmp_path / "llm-markov", {"extras": EXTRAS, "readme_language": language}
+    )
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    for command in [
+        "llm embed -m markov-embed",
+        "llm similar animals",
+        "-T count_occurrences",
+        "-f markov:notes",
+        "llm markov stats book.txt",
+    ]:
+        assert command in readme
+    headings = re.findall(r"^## (.+)$", readme, flags=re.MULTILINE)
+    sections = README_SECTIONS[language]
+    start = headings.index(sections[0])
+    assert headings[start : start + len(sections)] == sections
+
+
+# Installed projects with every extra ----------------------------------------------
+
+
+def test_full_project_passes_its_tests_lint_and_ty(full, checker, ty_baseline):
+    kind, project, env = full
+    env.check_project(project)
+    assert ty_diagnostics(checker, project) <= ty_baseline[kind]
+
+
+def test_llm_plugins_lists_every_hook(full):
+    _, _, env = full
+    plugin = next(p for p in env.plugins() if p["name"] == "llm-markov")
+    assert sorted(plugin["hooks"]) == [
+        "register_commands",
+        "register_embedding_models",
+        "register_fragment_loaders",
+        "register_models",
+        "register_tools",
+    ]
+
+
+def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
+    _, env = markov_full
+    animals = texts / "animals"
+    # llm-echo asks for the tool calls of a JSON prompt; "raw" is its first answer.
+    arguments = {"text": "strawberry", "substring": "R"}
+    echo_tool_call = json.dumps(
+        {
+            "tool_calls": [{"name": "count_occurrences", "arguments": arguments}],
+            "raw": "",
+        }
+    )
+    (
+        embed,
+        embed_multi,
+        similar,
+        tools_list,
+        tool_chain,
+        loaders,
+        with_fragments,
+        missing_folder,
+        not_utf8,
+        stats,
+        empty_stats,
+    ) = env.llm_batch(
+        ["embed", "-m", "markov-embed", "-c", "The cat sat."],
+        ["embed-multi", "animals", "-m", "markov-embed", "--files", animals, "**/*"],
+        ["similar", "animals", "-c", "where did the cat sit"],
+        ["tools", "list"],
+        ["-m", "echo", "-T", "count_occurrences", echo_tool_call],
+        ["fragments", "loaders"],
+        ["-m", "markov", "-f", f"markov:{animals}", "-o", "seed", "1", "goldfish"],
+        ["-m", "markov", "-f", f"markov:{texts / 'missing'}", "x"],
+        ["-m", "markov", "-f", f"markov:{texts / 'latin1'}", "x"],
+        ["markov", "stats", animals / "cats.txt", "--top", "1"],
+        {"args": ["markov", "stats"], "input": " \n"},
+        LLM_USER_PATH=str(tmp_path),
+    )
+
+    vector = json.loads(assert_ok(embed))
+    assert len(vector) == 256
+    assert sum(value * value for value in vector) == pytest.approx(1.0)
+    assert_ok(embed_multi)
+    found = [json.loads(line)["id"] for line in assert_ok(similar).splitlines()]
+    assert found[0] == "cats.txt"
+    assert sorted(found) == ["cats.txt", "dogs.txt", "more/fish.md"]
+
+    assert "count_occurrences(text: str, substring: str" in assert_ok(tools_list)
+    # The second answer shows what the model was sent: the tool's result.
+    results = json.loads(assert_ok(tool_chain))["tool_results"]
+    assert [(r["name"], r["output"]) for r in results] == [("count_occurrences", "3")]
+
+    assert "markov:\n  Every .txt and .md file" in assert_ok(loaders)
+    words = set(assert_ok(with_fragments).split())
+    assert len(words) >= 10 and "goldfish" in words
+    assert_clean_error(
+        missing_folder,
+        f"Error: Could not load fragment markov:{texts / 'missing'}: "
+        f"{texts / 'missing'} is not a folder",
+    )
+    assert not_utf8.exit_code == 1 and not_utf8.traceback is None
+    assert "café.txt is not UTF-8 text" in not_utf8.stderr
+
+    assert assert_ok(stats).splitlines() == [
+        "tokens: 8",
+        "vocabulary: 7 distinct tokens",
+        "with a choice of next token: 1",
+        "dead ends (nothing follows them): 1",
+        "most frequent: the (2)",
+    ]
+    assert_clean_error(
+        empty_stats,
+        "Error: the text is empty: give the model some text to learn from",
+    )
+
+
+def test_commands_exist_in_a_real_llm_process(full):
+    """llm adds plugin commands when llm.cli is imported: the installed entry point
+    must be enough, in a process of its own."""
+    kind, _, env = full
+    command = {"markov": ["stats", "--top", "2"]}[kind]
+    result = env.llm("markov", *command, input="a b a c a")
+    assert result.returncode == 0, result.stderr
+    assert "most frequent: a (3), b (1)\n" in result.stdout
+
+
+# Every combination (TEMPLATE_ALL_COMBINATIONS=1) ----------------------------------
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def kind_env(request, tmp_path_factory):
+    """A venv per kind, reused by every combination: each install replaces the last."""
+    root = tmp_path_factory.mktemp(f"combinations-{request.param}")
+    project = render_kind(root / "first", request.param, [])
+    return request.param, install_editable(project, root / ".venv")
+
+
+if ALL_COMBINATIONS:  # defined only then: the default suite has no skipped tests
+
+    @pytest.mark.parametrize("extras", subsets(EXTRAS), ids="+".join)
+    def test_every_combination(kind_env, checker, ty_baseline, tmp_path, extras):
+        kind, env = kind_env
+        project = render_kind(tmp_path / "llm-markov", kind, extras)
+        env.pip_install("-e", f"{project}[test]")
+        env.check_project(project)
+        assert ty_diagnostics(checker, project) <= ty_baseline[kind]
