@@ -6,6 +6,7 @@ TEMPLATE_ALL_COMBINATIONS=1 also installs and tests every combination of extras
 (16 subsets for each kind); CI runs that in a job of its own.
 """
 
+import importlib.util
 import itertools
 import json
 import os
@@ -18,7 +19,7 @@ from conftest import install_editable, render_project
 from plugin_env import PluginEnv, check, run
 
 EXTRAS = ["embeddings", "tools", "fragments", "commands"]
-KINDS = ["markov"]
+KINDS = ["markov", "http-api"]
 ALL_COMBINATIONS = os.environ.get("TEMPLATE_ALL_COMBINATIONS") == "1"
 HOOKS = {
     "embeddings": "register_embedding_models",
@@ -39,6 +40,10 @@ README_SECTIONS = {
         "开发",
     ],
 }
+# The http-api render's names (plugin llm-markov): its key and base URL variables.
+API_KEY = "sk-test-extras"
+KEY_ENV_VAR = "MARKOV_API_KEY"
+BASE_URL_ENV_VAR = "MARKOV_BASE_URL"
 # ty's diagnostics without line and column, to compare renders whose lines differ.
 TY_LOCATION = re.compile(r":\d+:\d+:")
 
@@ -126,6 +131,34 @@ def markov_full(tmp_path_factory):
     project, env = install_full("markov", tmp_path_factory.mktemp("full-markov"))
     env.pip_install(LLM_ECHO)
     return project, env
+
+
+@pytest.fixture(scope="module")
+def http_api_full(tmp_path_factory):
+    return install_full("http-api", tmp_path_factory.mktemp("full-http-api"))
+
+
+def load_module(path: Path):
+    """A module of a rendered project's tests, loaded from its file."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def fake_apis(http_api_full):
+    """The rendered project's own fakes of the API, on 127.0.0.1, serving the
+    `llm` processes: one for chat completions, one for embeddings and models."""
+    tests = http_api_full[0] / "tests"
+    chat_api = load_module(tests / "fake_api.py").FakeChatAPI
+    extras_api = load_module(tests / "fake_extras_api.py").FakeExtrasAPI
+    with (
+        chat_api(api_key=API_KEY, model="markov") as chat,
+        extras_api(api_key=API_KEY, models=["markov", "markov-large"]) as extras,
+    ):
+        yield chat, extras
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -216,8 +249,12 @@ def test_readme_has_a_section_per_extra(tmp_path, language):
 
 
 def test_full_project_passes_its_tests_lint_and_ty(full, checker, ty_baseline):
+    """The extras' own test files; the model's tests run in the other modules."""
     kind, project, env = full
-    env.check_project(project)
+    extras_tests = [f"tests/test_{extra}.py" for extra in EXTRAS]
+    result = env.run("python", "-m", "pytest", "-q", *extras_tests, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_lint_clean(checker, project)
     assert ty_diagnostics(checker, project) <= ty_baseline[kind]
 
 
@@ -308,14 +345,119 @@ def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
     )
 
 
-def test_commands_exist_in_a_real_llm_process(full):
+def test_markov_command_in_a_real_llm_process(markov_full):
     """llm adds plugin commands when llm.cli is imported: the installed entry point
     must be enough, in a process of its own."""
-    kind, _, env = full
-    command = {"markov": ["stats", "--top", "2"]}[kind]
-    result = env.llm("markov", *command, input="a b a c a")
+    _, env = markov_full
+    result = env.llm("markov", "stats", "--top", "2", input="a b a c a")
     assert result.returncode == 0, result.stderr
     assert "most frequent: a (3), b (1)\n" in result.stdout
+
+
+def test_http_api_command_in_a_real_llm_process(http_api_full, fake_apis, tmp_path):
+    _, env = http_api_full
+    _, extras = fake_apis
+    variables = {BASE_URL_ENV_VAR: extras.url, KEY_ENV_VAR: API_KEY}
+    result = env.llm("markov", "models", **variables)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "markov\nmarkov-large\n"
+
+
+def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_path):
+    _, env = http_api_full
+    chat, extras = fake_apis
+    animals = texts / "animals"
+    cats = (animals / "cats.txt").read_text(encoding="utf-8")
+    at_chat = {BASE_URL_ENV_VAR: chat.url}
+    at_extras = {BASE_URL_ENV_VAR: extras.url}
+    (
+        embed,
+        embed_multi,
+        similar,
+        wrong_key,
+        no_key,
+        server_error,
+        tool_chain,
+        with_fragments,
+        missing_folder,
+        models,
+        models_wrong_key,
+    ) = env.llm_batch(
+        {"args": ["embed", "-m", "markov-embed", "-c", "abc"], "env": at_extras},
+        {
+            "args": ["embed-multi", "animals", "-m", "markov-embed"]
+            + ["--files", animals, "**/*", "--batch-size", "2"],
+            "env": at_extras,
+        },
+        {"args": ["similar", "animals", "-c", cats], "env": at_extras},
+        {
+            "args": ["embed", "-m", "markov-embed", "-c", "abc", "--key", "sk-bad"],
+            "env": at_extras,
+        },
+        {
+            "args": ["embed", "-m", "markov-embed", "-c", "abc"],
+            "env": {**at_extras, KEY_ENV_VAR: ""},
+        },
+        {"args": ["embed", "-m", "markov-embed", "-c", "status 503"], "env": at_extras},
+        {
+            "args": ["-m", "markov", "-T", "count_occurrences", "--no-stream"]
+            + ['count {"text": "strawberry", "substring": "r"}'],
+            "env": at_chat,
+        },
+        {"args": ["-m", "markov", "-f", f"markov:{animals}", "hi"], "env": at_chat},
+        {
+            "args": ["-m", "markov", "-f", "markov:/no/such/folder", "hi"],
+            "env": at_chat,
+        },
+        {"args": ["markov", "models", "--refresh"], "env": at_extras},
+        {
+            "args": ["markov", "models", "--refresh", "--key", "sk-bad"],
+            "env": at_extras,
+        },
+        LLM_USER_PATH=str(tmp_path),
+        **{KEY_ENV_VAR: API_KEY},
+    )
+
+    assert json.loads(assert_ok(embed))[:4] == [1.0, 1.0, 1.0, 0.0]  # a, b, c, d
+    assert_ok(embed_multi)
+    found = [json.loads(line)["id"] for line in assert_ok(similar).splitlines()]
+    assert found[0] == "cats.txt" and len(found) == 3
+    assert_clean_error(
+        wrong_key,
+        f"Error: 401 from POST {extras.url}/embeddings: the API refused the key: "
+        "set a valid one with `llm keys set markov`",
+    )
+    assert_clean_error(
+        no_key,
+        "Error: No key found - add one using 'llm keys set markov' "
+        f"or set the {KEY_ENV_VAR} environment variable",
+    )
+    assert server_error.exit_code == 1 and server_error.traceback is None
+    assert "Error: 503 from POST" in server_error.stderr
+
+    # The fake API asks for the tool, then answers with the tool's result.
+    assert assert_ok(tool_chain) == "The tool said: 3\n"
+    offered, answered, _ = (request["body"] for request in chat.requests[-3:])
+    assert offered["tools"][0]["function"]["name"] == "count_occurrences"
+    assert answered["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "3",
+    }
+    assert_ok(with_fragments)
+    assert "goldfish swim" in json.dumps(chat.last_body["messages"])
+    assert_clean_error(
+        missing_folder,
+        "Error: Could not load fragment markov:/no/such/folder: "
+        "/no/such/folder is not a folder",
+    )
+
+    assert assert_ok(models) == "markov\nmarkov-large\n"
+    assert_clean_error(
+        models_wrong_key,
+        f"Error: 401 from GET {extras.url}/models: the API refused the key: "
+        "set a valid one with `llm keys set markov`",
+    )
 
 
 # Every combination (TEMPLATE_ALL_COMBINATIONS=1) ----------------------------------
