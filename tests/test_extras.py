@@ -1,21 +1,27 @@
-"""The extras (question `extras`): every extra with every model kind renders and
-passes lint and the type checker; a project with all extras, per kind, is installed
-with the real llm, passes its own tests and is driven through the `llm` command.
+"""The extras (question `extras`), rendered: every extra with every model kind, and
+all extras together, pass lint and the type checker; the README has a section per
+extra; `copier update` adds an extra to a project its user has edited.
 
-TEMPLATE_ALL_COMBINATIONS=1 also installs and tests every combination of extras
-(16 subsets for each kind); CI runs that in a job of its own.
+The extras installed and driven through `llm` are in test_extras_installed.py.
 """
 
-import importlib.util
 import itertools
-import json
 import os
 import re
 from pathlib import Path
 
 import pytest
+from test_update import (
+    answers_of,
+    assert_no_conflicts,
+    assert_user_edits_kept,
+    make_user_edits,
+    render_v1,
+    template_v1,  # noqa: F401 (the fixture of a git repository of this template)
+    update,
+)
 
-from conftest import install_editable, render_project
+from conftest import render_project
 from plugin_env import PluginEnv, check, run
 
 EXTRAS = ["embeddings", "tools", "fragments", "commands"]
@@ -29,7 +35,6 @@ HOOKS = {
 }
 TY = "ty==0.0.104"
 RUFF = "ruff>=0.17,<0.18"
-LLM_ECHO = "llm-echo==0.5"  # a debug model that asks for the tool calls it is told to
 README_SECTIONS = {
     "en": ["Embeddings", "Tools", "Fragments", "Commands", "Development"],
     "zh": [
@@ -40,10 +45,6 @@ README_SECTIONS = {
         "开发",
     ],
 }
-# The http-api render's names (plugin llm-markov): its key and base URL variables.
-API_KEY = "sk-test-extras"
-KEY_ENV_VAR = "MARKOV_API_KEY"
-BASE_URL_ENV_VAR = "MARKOV_BASE_URL"
 # ty's diagnostics without line and column, to compare renders whose lines differ.
 TY_LOCATION = re.compile(r":\d+:\d+:")
 
@@ -85,18 +86,6 @@ def assert_lint_clean(env: PluginEnv, project: Path) -> None:
     check(env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
 
 
-def assert_clean_error(result, message: str) -> None:
-    """A user error: exit code 1, one line on standard error, no traceback."""
-    assert result.exit_code == 1, result
-    assert result.traceback is None, result.traceback
-    assert result.stderr.strip() == message, result.stderr
-
-
-def assert_ok(result) -> str:
-    assert result.exit_code == 0 and result.traceback is None, result
-    return result.stdout
-
-
 # Fixtures -----------------------------------------------------------------------
 
 
@@ -110,79 +99,29 @@ def checker(tmp_path_factory) -> PluginEnv:
 
 
 @pytest.fixture(scope="module")
-def ty_baseline(checker, tmp_path_factory) -> dict[str, set[str]]:
+def ty_baseline(checker, default_project, tmp_path_factory) -> dict[str, set[str]]:
     """What ty reports on each kind without extras: extras may add nothing to it."""
-    base = tmp_path_factory.mktemp("baseline")
+    http_api = render_kind(
+        tmp_path_factory.mktemp("baseline") / "llm-markov", "http-api", []
+    )
     return {
-        kind: ty_diagnostics(checker, render_kind(base / kind, kind, []))
-        for kind in KINDS
+        "markov": ty_diagnostics(checker, default_project),
+        "http-api": ty_diagnostics(checker, http_api),
     }
 
 
-def install_full(kind: str, root: Path):
-    """A project of one kind with all extras, installed editable in its own venv."""
-    project = render_kind(root / "llm-markov", kind, EXTRAS)
-    return project, install_editable(project, root / ".venv")
-
-
 @pytest.fixture(scope="module")
-def markov_full(tmp_path_factory):
-    """With llm-echo beside it: the Markov model cannot call tools itself."""
-    project, env = install_full("markov", tmp_path_factory.mktemp("full-markov"))
-    env.pip_install(LLM_ECHO)
-    return project, env
-
-
-@pytest.fixture(scope="module")
-def http_api_full(tmp_path_factory):
-    return install_full("http-api", tmp_path_factory.mktemp("full-http-api"))
-
-
-def load_module(path: Path):
-    """A module of a rendered project's tests, loaded from its file."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def fake_apis(http_api_full):
-    """The rendered project's own fakes of the API, on 127.0.0.1, serving the
-    `llm` processes: one for chat completions, one for embeddings and models."""
-    tests = http_api_full[0] / "tests"
-    chat_api = load_module(tests / "fake_api.py").FakeChatAPI
-    extras_api = load_module(tests / "fake_extras_api.py").FakeExtrasAPI
-    with (
-        chat_api(api_key=API_KEY, model="markov") as chat,
-        extras_api(api_key=API_KEY, models=["markov", "markov-large"]) as extras,
-    ):
-        yield chat, extras
-
-
-@pytest.fixture(scope="module", params=KINDS)
-def full(request):
-    """Each kind's project with all extras: (kind, project, env)."""
-    kind = request.param
-    return (kind, *request.getfixturevalue(f"{kind.replace('-', '_')}_full"))
-
-
-@pytest.fixture(scope="module")
-def texts(tmp_path_factory) -> Path:
-    """A folder of three small texts and a file that is not UTF-8 beside it."""
-    root = tmp_path_factory.mktemp("texts")
-    folder = root / "animals"
-    (folder / "more").mkdir(parents=True)
-    (folder / "cats.txt").write_text("the cat sat on the mat and purred\n", "utf-8")
-    (folder / "dogs.txt").write_text("a dog barked at the postman\n", "utf-8")
-    (folder / "more" / "fish.md").write_text(
-        "goldfish swim in a bowl of water\n", "utf-8"
-    )
-    latin1 = root / "latin1"
-    latin1.mkdir()
-    (latin1 / "café.txt").write_bytes("un café crème".encode("latin-1"))
-    return root
+def all_extras(tmp_path_factory) -> dict[str, Path]:
+    """A project of each kind with every extra; the http-api one's README is in
+    Chinese, so both languages of the extras' README sections are rendered."""
+    root = tmp_path_factory.mktemp("all-extras")
+    return {
+        kind: render_project(
+            root / kind / "llm-markov",
+            {"model_kind": kind, "extras": EXTRAS, "readme_language": language},
+        )
+        for kind, language in [("markov", "en"), ("http-api", "zh")]
+    }
 
 
 # Renders ------------------------------------------------------------------------
@@ -210,34 +149,41 @@ def test_each_extra_passes_lint_and_ty(checker, ty_baseline, tmp_path, kind, ext
     assert ty_diagnostics(checker, project) <= ty_baseline[kind]
 
 
-def test_extras_come_in_a_fixed_order(tmp_path):
-    forward = render_kind(tmp_path / "forward", "markov", EXTRAS)
-    backward = render_kind(tmp_path / "backward", "markov", EXTRAS[::-1])
-    module = (forward / "llm_markov.py").read_text(encoding="utf-8")
+@pytest.mark.parametrize("kind", KINDS)
+def test_all_extras_pass_lint_and_ty(checker, ty_baseline, all_extras, kind):
+    module = (all_extras[kind] / "llm_markov.py").read_text(encoding="utf-8")
+    assert all(f"def {hook}(" in module for hook in HOOKS.values())
+    assert_lint_clean(checker, all_extras[kind])
+    assert ty_diagnostics(checker, all_extras[kind]) <= ty_baseline[kind]
+
+
+def test_extras_come_in_a_fixed_order(all_extras, tmp_path):
+    """The blocks follow register_models in one order, whatever the answer's order."""
+    backward = render_kind(tmp_path / "llm-markov", "markov", EXTRAS[::-1])
+    module = (all_extras["markov"] / "llm_markov.py").read_text(encoding="utf-8")
     assert module == (backward / "llm_markov.py").read_text(encoding="utf-8")
     hooks = re.findall(r"@llm\.hookimpl\ndef (\w+)", module)
-    assert hooks == [
-        "register_models",
-        "register_embedding_models",
-        "register_tools",
-        "register_fragment_loaders",
-        "register_commands",
-    ]
+    assert hooks == ["register_models", *HOOKS.values()]
 
 
-@pytest.mark.parametrize("language", ["en", "zh"])
-def test_readme_has_a_section_per_extra(tmp_path, language):
-    project = render_project(
-        tmp_path / "llm-markov", {"extras": EXTRAS, "readme_language": language}
-    )
-    readme = (project / "README.md").read_text(encoding="utf-8")
-    for command in [
-        "llm embed -m markov-embed",
-        "llm similar animals",
-        "-T count_occurrences",
-        "-f markov:notes",
-        "llm markov stats book.txt",
-    ]:
+README_COMMANDS = [
+    "llm embed -m markov-embed",
+    "llm similar animals",
+    "-T count_occurrences",
+    "-f markov:notes",
+]
+
+
+@pytest.mark.parametrize(
+    "kind, language, commands",
+    [
+        ("markov", "en", [*README_COMMANDS, "llm markov stats book.txt"]),
+        ("http-api", "zh", [*README_COMMANDS, "llm markov models --refresh"]),
+    ],
+)
+def test_readme_has_a_section_per_extra(all_extras, kind, language, commands):
+    readme = (all_extras[kind] / "README.md").read_text(encoding="utf-8")
+    for command in commands:
         assert command in readme
     headings = re.findall(r"^## (.+)$", readme, flags=re.MULTILINE)
     sections = README_SECTIONS[language]
@@ -245,238 +191,26 @@ def test_readme_has_a_section_per_extra(tmp_path, language):
     assert headings[start : start + len(sections)] == sections
 
 
-# Installed projects with every extra ----------------------------------------------
+# copier update -------------------------------------------------------------------
 
 
-def test_full_project_passes_its_tests_lint_and_ty(full, checker, ty_baseline):
-    """The extras' own test files; the model's tests run in the other modules."""
-    kind, project, env = full
-    extras_tests = [f"tests/test_{extra}.py" for extra in EXTRAS]
-    result = env.run("python", "-m", "pytest", "-q", *extras_tests, cwd=project)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert_lint_clean(checker, project)
-    assert ty_diagnostics(checker, project) <= ty_baseline[kind]
+def test_update_adds_extras_and_keeps_the_users_edits(request, tmp_path):
+    """`copier update --data extras=...` on a project rendered without extras and
+    edited by its user: the extras arrive, the user's edits stay, no conflicts."""
+    template = request.getfixturevalue("template_v1")  # test_update's fixture
+    project = render_v1(template, tmp_path / "llm-markov")
+    make_user_edits(project)
 
+    update(project, vcs_ref="v1.0.0", data={"extras": ["embeddings", "commands"]})
 
-def test_llm_plugins_lists_every_hook(full):
-    _, _, env = full
-    plugin = next(p for p in env.plugins() if p["name"] == "llm-markov")
-    assert sorted(plugin["hooks"]) == [
-        "register_commands",
-        "register_embedding_models",
-        "register_fragment_loaders",
-        "register_models",
-        "register_tools",
-    ]
-
-
-def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
-    _, env = markov_full
-    animals = texts / "animals"
-    # llm-echo asks for the tool calls of a JSON prompt; "raw" is its first answer.
-    arguments = {"text": "strawberry", "substring": "R"}
-    echo_tool_call = json.dumps(
-        {
-            "tool_calls": [{"name": "count_occurrences", "arguments": arguments}],
-            "raw": "",
-        }
-    )
-    (
-        embed,
-        embed_multi,
-        similar,
-        tools_list,
-        tool_chain,
-        loaders,
-        with_fragments,
-        missing_folder,
-        not_utf8,
-        stats,
-        empty_stats,
-    ) = env.llm_batch(
-        ["embed", "-m", "markov-embed", "-c", "The cat sat."],
-        ["embed-multi", "animals", "-m", "markov-embed", "--files", animals, "**/*"],
-        ["similar", "animals", "-c", "where did the cat sit"],
-        ["tools", "list"],
-        ["-m", "echo", "-T", "count_occurrences", echo_tool_call],
-        ["fragments", "loaders"],
-        ["-m", "markov", "-f", f"markov:{animals}", "-o", "seed", "1", "goldfish"],
-        ["-m", "markov", "-f", f"markov:{texts / 'missing'}", "x"],
-        ["-m", "markov", "-f", f"markov:{texts / 'latin1'}", "x"],
-        ["markov", "stats", animals / "cats.txt", "--top", "1"],
-        {"args": ["markov", "stats"], "input": " \n"},
-        LLM_USER_PATH=str(tmp_path),
-    )
-
-    vector = json.loads(assert_ok(embed))
-    assert len(vector) == 256
-    assert sum(value * value for value in vector) == pytest.approx(1.0)
-    assert_ok(embed_multi)
-    found = [json.loads(line)["id"] for line in assert_ok(similar).splitlines()]
-    assert found[0] == "cats.txt"
-    assert sorted(found) == ["cats.txt", "dogs.txt", "more/fish.md"]
-
-    assert "count_occurrences(text: str, substring: str" in assert_ok(tools_list)
-    # The second answer shows what the model was sent: the tool's result.
-    results = json.loads(assert_ok(tool_chain))["tool_results"]
-    assert [(r["name"], r["output"]) for r in results] == [("count_occurrences", "3")]
-
-    assert "markov:\n  Every .txt and .md file" in assert_ok(loaders)
-    words = set(assert_ok(with_fragments).split())
-    assert len(words) >= 10 and "goldfish" in words
-    assert_clean_error(
-        missing_folder,
-        f"Error: Could not load fragment markov:{texts / 'missing'}: "
-        f"{texts / 'missing'} is not a folder",
-    )
-    assert not_utf8.exit_code == 1 and not_utf8.traceback is None
-    assert "café.txt is not UTF-8 text" in not_utf8.stderr
-
-    assert assert_ok(stats).splitlines() == [
-        "tokens: 8",
-        "vocabulary: 7 distinct tokens",
-        "with a choice of next token: 1",
-        "dead ends (nothing follows them): 1",
-        "most frequent: the (2)",
-    ]
-    assert_clean_error(
-        empty_stats,
-        "Error: the text is empty: give the model some text to learn from",
-    )
-
-
-def test_markov_command_in_a_real_llm_process(markov_full):
-    """llm adds plugin commands when llm.cli is imported: the installed entry point
-    must be enough, in a process of its own."""
-    _, env = markov_full
-    result = env.llm("markov", "stats", "--top", "2", input="a b a c a")
-    assert result.returncode == 0, result.stderr
-    assert "most frequent: a (3), b (1)\n" in result.stdout
-
-
-def test_http_api_command_in_a_real_llm_process(http_api_full, fake_apis, tmp_path):
-    _, env = http_api_full
-    _, extras = fake_apis
-    variables = {BASE_URL_ENV_VAR: extras.url, KEY_ENV_VAR: API_KEY}
-    result = env.llm("markov", "models", **variables)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "markov\nmarkov-large\n"
-
-
-def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_path):
-    _, env = http_api_full
-    chat, extras = fake_apis
-    animals = texts / "animals"
-    cats = (animals / "cats.txt").read_text(encoding="utf-8")
-    at_chat = {BASE_URL_ENV_VAR: chat.url}
-    at_extras = {BASE_URL_ENV_VAR: extras.url}
-    (
-        embed,
-        embed_multi,
-        similar,
-        wrong_key,
-        no_key,
-        server_error,
-        tool_chain,
-        with_fragments,
-        missing_folder,
-        models,
-        models_wrong_key,
-    ) = env.llm_batch(
-        {"args": ["embed", "-m", "markov-embed", "-c", "abc"], "env": at_extras},
-        {
-            "args": ["embed-multi", "animals", "-m", "markov-embed"]
-            + ["--files", animals, "**/*", "--batch-size", "2"],
-            "env": at_extras,
-        },
-        {"args": ["similar", "animals", "-c", cats], "env": at_extras},
-        {
-            "args": ["embed", "-m", "markov-embed", "-c", "abc", "--key", "sk-bad"],
-            "env": at_extras,
-        },
-        {
-            "args": ["embed", "-m", "markov-embed", "-c", "abc"],
-            "env": {**at_extras, KEY_ENV_VAR: ""},
-        },
-        {"args": ["embed", "-m", "markov-embed", "-c", "status 503"], "env": at_extras},
-        {
-            "args": ["-m", "markov", "-T", "count_occurrences", "--no-stream"]
-            + ['count {"text": "strawberry", "substring": "r"}'],
-            "env": at_chat,
-        },
-        {"args": ["-m", "markov", "-f", f"markov:{animals}", "hi"], "env": at_chat},
-        {
-            "args": ["-m", "markov", "-f", "markov:/no/such/folder", "hi"],
-            "env": at_chat,
-        },
-        {"args": ["markov", "models", "--refresh"], "env": at_extras},
-        {
-            "args": ["markov", "models", "--refresh", "--key", "sk-bad"],
-            "env": at_extras,
-        },
-        LLM_USER_PATH=str(tmp_path),
-        **{KEY_ENV_VAR: API_KEY},
-    )
-
-    assert json.loads(assert_ok(embed))[:4] == [1.0, 1.0, 1.0, 0.0]  # a, b, c, d
-    assert_ok(embed_multi)
-    found = [json.loads(line)["id"] for line in assert_ok(similar).splitlines()]
-    assert found[0] == "cats.txt" and len(found) == 3
-    assert_clean_error(
-        wrong_key,
-        f"Error: 401 from POST {extras.url}/embeddings: the API refused the key: "
-        "set a valid one with `llm keys set markov`",
-    )
-    assert_clean_error(
-        no_key,
-        "Error: No key found - add one using 'llm keys set markov' "
-        f"or set the {KEY_ENV_VAR} environment variable",
-    )
-    assert server_error.exit_code == 1 and server_error.traceback is None
-    assert "Error: 503 from POST" in server_error.stderr
-
-    # The fake API asks for the tool, then answers with the tool's result.
-    assert assert_ok(tool_chain) == "The tool said: 3\n"
-    offered, answered, _ = (request["body"] for request in chat.requests[-3:])
-    assert offered["tools"][0]["function"]["name"] == "count_occurrences"
-    assert answered["messages"][-1] == {
-        "role": "tool",
-        "tool_call_id": "call_1",
-        "content": "3",
-    }
-    assert_ok(with_fragments)
-    assert "goldfish swim" in json.dumps(chat.last_body["messages"])
-    assert_clean_error(
-        missing_folder,
-        "Error: Could not load fragment markov:/no/such/folder: "
-        "/no/such/folder is not a folder",
-    )
-
-    assert assert_ok(models) == "markov\nmarkov-large\n"
-    assert_clean_error(
-        models_wrong_key,
-        f"Error: 401 from GET {extras.url}/models: the API refused the key: "
-        "set a valid one with `llm keys set markov`",
-    )
-
-
-# Every combination (TEMPLATE_ALL_COMBINATIONS=1) ----------------------------------
-
-
-@pytest.fixture(scope="module", params=KINDS)
-def kind_env(request, tmp_path_factory):
-    """A venv per kind, reused by every combination: each install replaces the last."""
-    root = tmp_path_factory.mktemp(f"combinations-{request.param}")
-    project = render_kind(root / "first", request.param, [])
-    return request.param, install_editable(project, root / ".venv")
-
-
-if ALL_COMBINATIONS:  # defined only then: the default suite has no skipped tests
-
-    @pytest.mark.parametrize("extras", subsets(EXTRAS), ids="+".join)
-    def test_every_combination(kind_env, checker, ty_baseline, tmp_path, extras):
-        kind, env = kind_env
-        project = render_kind(tmp_path / "llm-markov", kind, extras)
-        env.pip_install("-e", f"{project}[test]")
-        env.check_project(project)
-        assert ty_diagnostics(checker, project) <= ty_baseline[kind]
+    assert_user_edits_kept(project)
+    assert_no_conflicts(project)
+    module = (project / "llm_markov.py").read_text(encoding="utf-8")
+    assert "def register_embedding_models(" in module
+    assert "def register_commands(" in module
+    assert "def register_tools(" not in module
+    assert (project / "tests" / "test_embeddings.py").is_file()
+    assert (project / "tests" / "test_commands.py").is_file()
+    assert '"click"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert "## Embeddings" in (project / "README.md").read_text(encoding="utf-8")
+    assert answers_of(project)["extras"] == ["embeddings", "commands"]

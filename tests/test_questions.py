@@ -34,7 +34,7 @@ INVALID = {
     "api_model": ["", " gpt", "gpt 4", "-gpt"],
     "key_name": ["", "Acme", "acme chat", "-acme"],
     "key_env_var": ["", "acme_key", "1KEY", "ACME-KEY"],
-    "extras": [["bogus"], ["Tools"]],
+    "extras": [["bogus"], ["Tools"], ["tools", "bogus"]],
 }
 
 VALID = {
@@ -53,7 +53,7 @@ VALID = {
     "api_model": ["gpt-4o-mini", "org/model:v1", "claude@2025"],
     "key_name": ["acme", "acme-chat.v2"],
     "key_env_var": ["ACME_API_KEY", "_KEY2"],
-    "extras": [[]],
+    "extras": [[], ["embeddings", "tools", "fragments", "commands"]],
 }
 
 
