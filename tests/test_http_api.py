@@ -11,8 +11,8 @@ import sqlite3
 import pytest
 from fake_api import FakeChatAPI
 
-from conftest import install_editable, render_project
-from plugin_env import check
+from conftest import render_project
+from plugin_env import PluginEnv, check
 
 KEY = "sk-live-abcdefghijklmnop"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
@@ -43,8 +43,9 @@ def projects(tmp_path_factory):
 @pytest.fixture(scope="module")
 def env(projects, tmp_path_factory):
     """Both plugins in one venv, with ty for the type check."""
-    env = install_editable(projects["acme"], tmp_path_factory.mktemp("venv") / ".venv")
-    env.pip_install("-e", projects["orbit"], "ty==0.0.104")
+    env = PluginEnv.create(tmp_path_factory.mktemp("venv") / ".venv")
+    acme, orbit = projects["acme"], projects["orbit"]
+    env.pip_install("-e", f"{acme}[test]", "-e", orbit, "ty==0.0.104")
     return env
 
 
@@ -81,9 +82,25 @@ ERRORS = {
 NO_SERVER = "http://127.0.0.1:9/v1"  # port 9 (discard) is closed
 
 
+def orbit_commands(orbit_api) -> dict:
+    """Another key name, key variable, API model and default base URL."""
+    at_fake_api = {"ORBIT_BASE_URL": orbit_api.url}
+    return {
+        "orbit default url": {
+            "args": ["-m", "orbit-large", "default url", "--key", KEY]
+        },
+        "orbit by env": {
+            "args": ["-m", "orbit-large", "by env"],
+            "env": {**at_fake_api, "ORBIT_SECRET": KEY},
+        },
+        "orbit keys set": {"args": ["keys", "set", "orbit.key"], "input": "sk-bad"},
+        "orbit stored": {"args": ["-m", "orbit-large", "stored"], "env": at_fake_api},
+    }
+
+
 @pytest.fixture(scope="module")
-def acme(env, acme_api, tmp_path_factory):
-    """Every acme-chat command line, run in one batch; results by name."""
+def results(env, acme_api, orbit_api, tmp_path_factory):
+    """Every command line of both plugins, run in one batch; results by name."""
     image = tmp_path_factory.mktemp("image") / "dot.png"
     image.write_bytes(PNG)
     add = "def add(a: int, b: int) -> int:\n    return a + b\n"
@@ -117,6 +134,7 @@ def acme(env, acme_api, tmp_path_factory):
     commands["no server"] = prompt("hi", ACME_CHAT_BASE_URL=NO_SERVER)
     commands["logs"] = {"args": ["logs", "-n", "0", "--json"]}
     commands["plugins"] = {"args": ["plugins"]}
+    commands.update(orbit_commands(orbit_api))
     results = env.llm_batch(*commands.values(), ACME_CHAT_BASE_URL=acme_api.url)
     return dict(zip(commands, results, strict=True))
 
@@ -143,56 +161,56 @@ def ok(result) -> str:
         ("async", "hello async", True),
     ],
 )
-def test_prompt_streamed_or_not_and_async(acme, acme_api, name, text, stream):
-    assert ok(acme[name]) == f"You said: {text}\n"
+def test_prompt_streamed_or_not_and_async(results, acme_api, name, text, stream):
+    assert ok(results[name]) == f"You said: {text}\n"
     assert body_of(acme_api, text)["stream"] is stream
 
 
-def test_options_that_are_set_are_sent_and_bad_ones_refused(acme, acme_api):
-    ok(acme["options"])
+def test_options_that_are_set_are_sent_and_bad_ones_refused(results, acme_api):
+    ok(results["options"])
     body = body_of(acme_api, "with options")
     assert (body["temperature"], body["seed"]) == (0.5, 7)
     assert "top_p" not in body and "max_tokens" not in body
-    assert acme["bad option"].exit_code == 1
-    assert "top_p must be between 0 and 1" in acme["bad option"].stderr
+    assert results["bad option"].exit_code == 1
+    assert "top_p must be between 0 and 1" in results["bad option"].stderr
 
 
-def test_system_prompt_continue_and_chat_send_the_history(acme, acme_api):
-    ok(acme["system"])
-    assert ok(acme["continue"]) == "You said: second turn\n"
+def test_system_prompt_continue_and_chat_send_the_history(results, acme_api):
+    ok(results["system"])
+    assert ok(results["continue"]) == "You said: second turn\n"
     messages = body_of(acme_api, "second turn")["messages"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[2]["content"] == "You said: first turn"
-    chat = ok(acme["chat"])
+    chat = ok(results["chat"])
     assert "You said: hi chat" in chat and "You said: again" in chat
     assert len(body_of(acme_api, "again")["messages"]) == 3
 
 
-def test_tool_chains_run_to_the_final_answer(acme, acme_api):
-    assert ok(acme["tool"]).startswith("The tool said: 0.")
-    assert ok(acme["functions"]) == "The tool said: 5\n"
+def test_tool_chains_run_to_the_final_answer(results, acme_api):
+    assert ok(results["tool"]).startswith("The tool said: 0.")
+    assert ok(results["functions"]) == "The tool said: 5\n"
     tool_message = body_of(acme_api, '"content": "5"')["messages"][-1]
     assert tool_message["role"] == "tool" and tool_message["tool_call_id"] == "call_1"
 
 
-def test_schema_image_and_reasoning(acme, acme_api):
-    assert json.loads(ok(acme["schema"])) == {"name": "example", "age": 42}
+def test_schema_image_and_reasoning(results, acme_api):
+    assert json.loads(ok(results["schema"])) == {"name": "example", "age": 42}
     schema = body_of(acme_api, "a person")["response_format"]["json_schema"]
     assert set(schema["schema"]["properties"]) == {"name", "age"}
-    assert ok(acme["image"]) == "You said: what is it (images: image/png)\n"
-    assert ok(acme["reasoning"]) == "Thought about it.\n"
-    assert "Let me think." in acme["reasoning"].stderr
+    assert ok(results["image"]) == "You said: what is it (images: image/png)\n"
+    assert ok(results["reasoning"]) == "Thought about it.\n"
+    assert "Let me think." in results["reasoning"].stderr
 
 
-def test_key_by_env_var_option_and_llm_keys_set(acme, acme_api):
-    assert acme["no key"].exit_code == 1
-    assert acme["no key"].stderr == (
+def test_key_by_env_var_option_and_llm_keys_set(results, acme_api):
+    assert results["no key"].exit_code == 1
+    assert results["no key"].stderr == (
         "Error: No key found - add one using 'llm keys set acme-chat' "
         "or set the ACME_CHAT_API_KEY environment variable\n"
     )
-    assert ok(acme["--key"]) == "You said: by option\n"
-    ok(acme["keys set"])
-    assert ok(acme["stored key"]) == "You said: by stored key\n"
+    assert ok(results["--key"]) == "You said: by option\n"
+    ok(results["keys set"])
+    assert ok(results["stored key"]) == "You said: by stored key\n"
     assert all(
         request["headers"]["Authorization"] in (f"Bearer {KEY}", "Bearer sk-wrong-key")
         for request in acme_api.requests
@@ -200,8 +218,8 @@ def test_key_by_env_var_option_and_llm_keys_set(acme, acme_api):
 
 
 @pytest.mark.parametrize("name", [*ERRORS, "no server"])
-def test_each_error_is_one_line(acme, name):
-    result = acme[name]
+def test_each_error_is_one_line(results, name):
+    result = results[name]
     assert result.exit_code == 1 and not result.traceback
     [error_line] = result.stderr.splitlines()
     message = ERRORS[name][1] if name in ERRORS else f"could not connect to {NO_SERVER}"
@@ -209,8 +227,8 @@ def test_each_error_is_one_line(acme, name):
     assert "sk-wrong-key" not in error_line and KEY not in error_line
 
 
-def test_the_key_is_never_logged(acme, env):
-    logs = json.loads(ok(acme["logs"]))
+def test_the_key_is_never_logged(results, env):
+    logs = json.loads(ok(results["logs"]))
     # 11 prompts with one response each, 2 chat turns, 2 tool chains of 2 responses
     assert len(logs) == 17
     assert KEY not in json.dumps(logs)
@@ -221,8 +239,8 @@ def test_the_key_is_never_logged(acme, env):
     assert KEY not in dump and "You said: hello streamed" in dump
 
 
-def test_plugins_are_listed(acme):
-    names = {plugin["name"] for plugin in json.loads(ok(acme["plugins"]))}
+def test_plugins_are_listed(results):
+    names = {plugin["name"] for plugin in json.loads(ok(results["plugins"]))}
     assert {"llm-acme-chat", "llm-orbit"} <= names
 
 
@@ -241,22 +259,15 @@ def test_real_llm_process(env, acme_api):
     assert result.stderr.count("\n") == 1
 
 
-def test_custom_answers(env, orbit_api):
-    """Another key name, key variable, API model and default base URL."""
-    at_fake_api = {"ORBIT_BASE_URL": orbit_api.url}
-    no_url, by_env, _, bad_key = env.llm_batch(
-        ["-m", "orbit-large", "default url", "--key", KEY],
-        {
-            "args": ["-m", "orbit-large", "by env"],
-            "env": {**at_fake_api, "ORBIT_SECRET": KEY},
-        },
-        {"args": ["keys", "set", "orbit.key"], "input": "sk-bad"},
-        {"args": ["-m", "orbit-large", "stored"], "env": at_fake_api},
+def test_custom_answers(results, orbit_api):
+    assert "could not connect to http://127.0.0.1:9/v9/chat" in (
+        results["orbit default url"].stderr
     )
-    assert "could not connect to http://127.0.0.1:9/v9/chat" in no_url.stderr
-    assert ok(by_env) == "You said: by env\n"
+    assert ok(results["orbit by env"]) == "You said: by env\n"
     assert body_of(orbit_api, "by env")["model"] == "orbit/large-2@v1"
-    assert "llm keys set orbit.key" in bad_key.stderr and "sk-bad" not in bad_key.stderr
+    ok(results["orbit keys set"])
+    bad_key = results["orbit stored"].stderr
+    assert "llm keys set orbit.key" in bad_key and "sk-bad" not in bad_key
 
 
 @pytest.mark.parametrize("name", ["acme", "orbit"])
