@@ -126,7 +126,7 @@ def worker_import(module: str) -> None:
 
 def run(*args, env: dict[str, str]) -> str:
     result = subprocess.run(
-        [str(arg) for arg in args], env=env, capture_output=True, text=True
+        [str(arg) for arg in args], env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         sys.exit(f"{' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
