@@ -83,7 +83,7 @@ INVALID = {
     "api_model": ["", " gpt", "gpt 4", "-gpt"],
     "key_name": ["", "Acme", "acme chat", "-acme"],
     "key_env_var": ["", "acme_key", "1KEY", "ACME-KEY"],
-    "extras": [["bogus"], ["Tools"]],
+    "extras": [["bogus"], ["Tools"], ["tools", "bogus"]],
 }
 
 VALID = {
@@ -97,12 +97,12 @@ VALID = {
     "license": ["Apache-2.0", "MIT", "BSD-3-Clause", "GPL-3.0-or-later", "Proprietary"],
     "copyright_year": ["1999", "2026"],
     "readme_language": ["en", "zh"],
-    "model_kind": ["markov"],
+    "model_kind": ["markov", "http-api"],
     "api_base_url": ["https://api.example.com/v1", "http://127.0.0.1:8080"],
     "api_model": ["gpt-4o-mini", "org/model:v1", "claude@2025"],
     "key_name": ["acme", "acme-chat.v2"],
     "key_env_var": ["ACME_API_KEY", "_KEY2"],
-    "extras": [[]],
+    "extras": [[], ["embeddings", "tools", "fragments", "commands"]],
 }
 
 
@@ -150,12 +150,17 @@ def test_valid_answer_is_accepted(render, key, value):
     answers = {key: value}
     if key == "model_id":
         answers["model_class"] = "AnyModel"  # keep the derived class name valid
+    if key in HTTP_API_ONLY:
+        answers["model_kind"] = "http-api"  # asked, and recorded, only then
     project = render(**answers)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
-    if key in HTTP_API_ONLY:
-        assert key not in recorded  # asked, and recorded, only for model_kind=http-api
-    else:
-        assert recorded[key] == value
+    assert recorded[key] == value
+
+
+def test_http_api_questions_are_not_recorded_for_markov(render):
+    project = render(**{key: VALID[key][0] for key in HTTP_API_ONLY})
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    assert not HTTP_API_ONLY & set(recorded)
 
 
 @pytest.mark.parametrize(

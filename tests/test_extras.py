@@ -1,0 +1,217 @@
+"""The extras (question `extras`), rendered: every extra with every model kind, and
+all extras together, pass lint and the type checker; the README has a section per
+extra; `copier update` adds an extra to a project its user has edited.
+
+The extras installed and driven through `llm` are in test_extras_installed.py.
+"""
+
+import itertools
+import os
+import re
+from pathlib import Path
+
+import pytest
+import tomllib
+from test_update import (
+    answers_of,
+    assert_no_conflicts,
+    assert_user_edits_kept,
+    make_user_edits,
+    render_v1,
+    template_v1,  # noqa: F401 (the fixture of a git repository of this template)
+    update,
+)
+
+from conftest import render_project
+from plugin_env import PluginEnv, check, run
+
+EXTRAS = ["embeddings", "tools", "fragments", "commands"]
+KINDS = ["markov", "http-api"]
+ALL_COMBINATIONS = os.environ.get("TEMPLATE_ALL_COMBINATIONS") == "1"
+HOOKS = {
+    "embeddings": "register_embedding_models",
+    "tools": "register_tools",
+    "fragments": "register_fragment_loaders",
+    "commands": "register_commands",
+}
+TY = "ty==0.0.104"
+RUFF = "ruff>=0.17,<0.18"
+README_SECTIONS = {
+    "en": ["Embeddings", "Tools", "Fragments", "Commands"],
+    "zh": [
+        "嵌入（Embeddings）",
+        "工具（Tools）",
+        "片段（Fragments）",
+        "命令（Commands）",
+    ],
+}
+# ty's diagnostics without line and column, to compare renders whose lines differ.
+TY_LOCATION = re.compile(r":\d+:\d+:")
+
+
+def subsets(items):
+    return [
+        list(combination)
+        for size in range(len(items) + 1)
+        for combination in itertools.combinations(items, size)
+    ]
+
+
+# Helpers ------------------------------------------------------------------------
+
+
+def render_kind(destination: Path, kind: str, extras: list[str]) -> Path:
+    return render_project(destination, {"model_kind": kind, "extras": extras})
+
+
+def ty_diagnostics(env: PluginEnv, project: Path) -> set[str]:
+    result = run(
+        env.bin / "ty",
+        "check",
+        "--output-format",
+        "concise",
+        "--python",
+        env.path,
+        cwd=project,
+        env=env.env(),
+    )
+    lines = (result.stdout + result.stderr).splitlines()
+    diagnostics = {TY_LOCATION.sub(":", line) for line in lines if "error[" in line}
+    assert result.returncode == 0 or diagnostics, result.stdout + result.stderr
+    return diagnostics
+
+
+def assert_lint_clean(env: PluginEnv, project: Path) -> None:
+    check(env.bin / "ruff", "check", "--no-cache", ".", cwd=project)
+    check(env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
+
+
+# Fixtures -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory) -> PluginEnv:
+    """One venv with llm, ruff and ty, to lint and type-check renders that are
+    not installed: their imports resolve to llm and the project's own files."""
+    env = PluginEnv.create(tmp_path_factory.mktemp("checker") / ".venv")
+    env.pip_install("llm", "click", "pytest", RUFF, TY)
+    return env
+
+
+@pytest.fixture(scope="module")
+def ty_baseline(checker, default_project, tmp_path_factory) -> dict[str, set[str]]:
+    """What ty reports on each kind without extras: extras may add nothing to it."""
+    http_api = render_kind(
+        tmp_path_factory.mktemp("baseline") / "llm-markov", "http-api", []
+    )
+    return {
+        "markov": ty_diagnostics(checker, default_project),
+        "http-api": ty_diagnostics(checker, http_api),
+    }
+
+
+@pytest.fixture(scope="module")
+def all_extras(tmp_path_factory) -> dict[str, Path]:
+    """A project of each kind with every extra; the http-api one's README is in
+    Chinese, so both languages of the extras' README sections are rendered."""
+    root = tmp_path_factory.mktemp("all-extras")
+    return {
+        kind: render_project(
+            root / kind / "llm-markov",
+            {"model_kind": kind, "extras": EXTRAS, "readme_language": language},
+        )
+        for kind, language in [("markov", "en"), ("http-api", "zh")]
+    }
+
+
+# Renders ------------------------------------------------------------------------
+
+
+def test_no_extras_renders_no_extra_code(default_project):
+    module = (default_project / "llm_markov.py").read_text(encoding="utf-8")
+    assert module.count("@llm.hookimpl") == 1
+    assert "extra" not in module
+    pyproject = tomllib.loads((default_project / "pyproject.toml").read_text("utf-8"))
+    assert "click" not in pyproject["project"]["dependencies"]
+    tests = sorted(path.name for path in (default_project / "tests").iterdir())
+    assert not {"test_embeddings.py", "test_tools.py"} & set(tests)
+    assert not {"test_fragments.py", "test_commands.py"} & set(tests)
+
+
+@pytest.mark.parametrize("extra", EXTRAS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_extra_passes_lint_and_ty(checker, ty_baseline, tmp_path, kind, extra):
+    project = render_kind(tmp_path / "llm-markov", kind, [extra])
+    module = (project / "llm_markov.py").read_text(encoding="utf-8")
+    assert f"def {HOOKS[extra]}(" in module
+    assert (project / "tests" / f"test_{extra}.py").is_file()
+    assert_lint_clean(checker, project)
+    assert ty_diagnostics(checker, project) <= ty_baseline[kind]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_all_extras_pass_lint_and_ty(checker, ty_baseline, all_extras, kind):
+    module = (all_extras[kind] / "llm_markov.py").read_text(encoding="utf-8")
+    assert all(f"def {hook}(" in module for hook in HOOKS.values())
+    assert_lint_clean(checker, all_extras[kind])
+    assert ty_diagnostics(checker, all_extras[kind]) <= ty_baseline[kind]
+
+
+def test_extras_come_in_a_fixed_order(all_extras, tmp_path):
+    """The blocks follow register_models in one order, whatever the answer's order."""
+    backward = render_kind(tmp_path / "llm-markov", "markov", EXTRAS[::-1])
+    module = (all_extras["markov"] / "llm_markov.py").read_text(encoding="utf-8")
+    assert module == (backward / "llm_markov.py").read_text(encoding="utf-8")
+    hooks = re.findall(r"@llm\.hookimpl\ndef (\w+)", module)
+    assert hooks == ["register_models", *HOOKS.values()]
+
+
+README_COMMANDS = [
+    "llm embed -m markov-embed",
+    "llm similar animals",
+    "-T count_occurrences",
+    "-f markov:notes",
+]
+
+
+@pytest.mark.parametrize(
+    "kind, language, commands",
+    [
+        ("markov", "en", [*README_COMMANDS, "llm markov stats book.txt"]),
+        ("http-api", "zh", [*README_COMMANDS, "llm markov models --refresh"]),
+    ],
+)
+def test_readme_has_a_section_per_extra(all_extras, kind, language, commands):
+    readme = (all_extras[kind] / "README.md").read_text(encoding="utf-8")
+    for command in commands:
+        assert command in readme
+    headings = re.findall(r"^## (.+)$", readme, flags=re.MULTILINE)
+    sections = README_SECTIONS[language]
+    start = headings.index(sections[0])
+    assert headings[start : start + len(sections)] == sections
+
+
+# copier update -------------------------------------------------------------------
+
+
+def test_update_adds_extras_and_keeps_the_users_edits(request, tmp_path):
+    """`copier update --data extras=...` on a project rendered without extras and
+    edited by its user: the extras arrive, the user's edits stay, no conflicts."""
+    template = request.getfixturevalue("template_v1")  # test_update's fixture
+    project = render_v1(template, tmp_path / "llm-markov")
+    make_user_edits(project)
+
+    update(project, vcs_ref="v1.0.0", data={"extras": ["embeddings", "commands"]})
+
+    assert_user_edits_kept(project)
+    assert_no_conflicts(project)
+    module = (project / "llm_markov.py").read_text(encoding="utf-8")
+    assert "def register_embedding_models(" in module
+    assert "def register_commands(" in module
+    assert "def register_tools(" not in module
+    assert (project / "tests" / "test_embeddings.py").is_file()
+    assert (project / "tests" / "test_commands.py").is_file()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
+    assert "click" in pyproject["project"]["dependencies"]
+    assert "## Embeddings" in (project / "README.md").read_text(encoding="utf-8")
+    assert answers_of(project)["extras"] == ["embeddings", "commands"]

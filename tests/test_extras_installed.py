@@ -1,0 +1,358 @@
+"""The extras installed with the real llm: a project of each kind with every extra
+passes the extras' own tests, and `llm` drives each extra for real (llm embed,
+embed-multi, similar, -T, -f, the plugin's commands) and their error paths.
+
+TEMPLATE_ALL_COMBINATIONS=1 also installs every combination of extras (16 subsets
+for each kind) and runs its whole test suite, lint and ty; CI runs that in a job of
+its own.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from test_extras import (
+    ALL_COMBINATIONS,
+    EXTRAS,
+    KINDS,
+    TY,
+    render_kind,
+    subsets,
+    ty_diagnostics,
+)
+
+from conftest import install_editable
+
+LLM_ECHO = "llm-echo==0.5"  # a debug model that asks for the tool calls it is told to
+# The http-api render's names (plugin llm-markov): its key and base URL variables.
+API_KEY = "sk-test-extras"
+KEY_ENV_VAR = "MARKOV_API_KEY"
+BASE_URL_ENV_VAR = "MARKOV_BASE_URL"
+HOOKS = [
+    "register_commands",
+    "register_embedding_models",
+    "register_fragment_loaders",
+    "register_models",
+    "register_tools",
+]
+
+
+def assert_clean_error(result, message: str) -> None:
+    """A user error: exit code 1, one line on standard error, no traceback."""
+    assert result.exit_code == 1, result
+    assert result.traceback is None, result.traceback
+    assert result.stderr.strip() == message, result.stderr
+
+
+def assert_ok(result) -> str:
+    assert result.exit_code == 0 and result.traceback is None, result
+    return result.stdout
+
+
+# Fixtures -----------------------------------------------------------------------
+
+
+def install_full(kind: str, root: Path):
+    """A project of one kind with all extras, installed editable in its own venv."""
+    project = render_kind(root / "llm-markov", kind, EXTRAS)
+    return project, install_editable(project, root / ".venv")
+
+
+@pytest.fixture(scope="module")
+def markov_full(tmp_path_factory):
+    """With llm-echo beside it: the Markov model cannot call tools itself."""
+    project, env = install_full("markov", tmp_path_factory.mktemp("full-markov"))
+    env.pip_install(LLM_ECHO)
+    return project, env
+
+
+@pytest.fixture(scope="module")
+def http_api_full(tmp_path_factory):
+    return install_full("http-api", tmp_path_factory.mktemp("full-http-api"))
+
+
+def load_module(path: Path):
+    """A module of a rendered project's tests, loaded from its file."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def fake_apis(http_api_full):
+    """The rendered project's own fakes of the API, on 127.0.0.1, serving the
+    `llm` processes: one for chat completions, one for embeddings and models."""
+    tests = http_api_full[0] / "tests"
+    chat_api = load_module(tests / "fake_api.py").FakeChatAPI
+    extras_api = load_module(tests / "fake_extras_api.py").FakeExtrasAPI
+    with (
+        chat_api(api_key=API_KEY, model="markov") as chat,
+        extras_api(api_key=API_KEY, models=["markov", "markov-large"]) as extras,
+    ):
+        yield chat, extras
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def full(request):
+    """Each kind's project with all extras: (kind, project, env)."""
+    kind = request.param
+    return (kind, *request.getfixturevalue(f"{kind.replace('-', '_')}_full"))
+
+
+@pytest.fixture(scope="module")
+def texts(tmp_path_factory) -> Path:
+    """A folder of three small texts and a file that is not UTF-8 beside it."""
+    root = tmp_path_factory.mktemp("texts")
+    folder = root / "animals"
+    (folder / "more").mkdir(parents=True)
+    (folder / "cats.txt").write_text("the cat sat on the mat and purred\n", "utf-8")
+    (folder / "dogs.txt").write_text("a dog barked at the postman\n", "utf-8")
+    (folder / "more" / "fish.md").write_text(
+        "goldfish swim in a bowl of water\n", "utf-8"
+    )
+    latin1 = root / "latin1"
+    latin1.mkdir()
+    (latin1 / "café.txt").write_bytes("un café crème".encode("latin-1"))
+    return root
+
+
+# Installed projects with every extra ----------------------------------------------
+
+
+def test_the_extras_own_tests_pass(full):
+    """The extras' test files of the rendered project, on the installed plugin (the
+    model's own tests run in the other modules; lint and ty in test_extras.py)."""
+    _, project, env = full
+    extras_tests = [f"tests/test_{extra}.py" for extra in EXTRAS]
+    result = env.run("python", "-m", "pytest", "-q", *extras_tests, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout
+
+
+def plugin_hooks(result) -> list[str]:
+    """The hooks that `llm plugins` lists for llm-markov."""
+    plugins = json.loads(assert_ok(result))
+    return sorted(next(p for p in plugins if p["name"] == "llm-markov")["hooks"])
+
+
+def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
+    _, env = markov_full
+    animals = texts / "animals"
+    # llm-echo asks for the tool calls of a JSON prompt; "raw" is its first answer.
+    arguments = {"text": "strawberry", "substring": "R"}
+    echo_tool_call = json.dumps(
+        {
+            "tool_calls": [{"name": "count_occurrences", "arguments": arguments}],
+            "raw": "",
+        }
+    )
+    (
+        plugins,
+        embed,
+        embed_multi,
+        similar,
+        tools_list,
+        tool_chain,
+        loaders,
+        with_fragments,
+        missing_folder,
+        not_utf8,
+        stats,
+        empty_stats,
+    ) = env.llm_batch(
+        ["plugins"],
+        ["embed", "-m", "markov-embed", "-c", "The cat sat."],
+        ["embed-multi", "animals", "-m", "markov-embed", "--files", animals, "**/*"],
+        ["similar", "animals", "-c", "where did the cat sit"],
+        ["tools", "list"],
+        ["-m", "echo", "-T", "count_occurrences", echo_tool_call],
+        ["fragments", "loaders"],
+        ["-m", "markov", "-f", f"markov:{animals}", "-o", "seed", "1", "goldfish"],
+        ["-m", "markov", "-f", f"markov:{texts / 'missing'}", "x"],
+        ["-m", "markov", "-f", f"markov:{texts / 'latin1'}", "x"],
+        ["markov", "stats", animals / "cats.txt", "--top", "1"],
+        {"args": ["markov", "stats"], "input": " \n"},
+        LLM_USER_PATH=str(tmp_path),
+    )
+
+    assert plugin_hooks(plugins) == HOOKS
+    vector = json.loads(assert_ok(embed))
+    assert len(vector) == 256
+    assert sum(value * value for value in vector) == pytest.approx(1.0)
+    assert_ok(embed_multi)
+    found = [json.loads(line)["id"] for line in assert_ok(similar).splitlines()]
+    assert found[0] == "cats.txt"
+    assert sorted(found) == ["cats.txt", "dogs.txt", "more/fish.md"]
+
+    assert "count_occurrences(text: str, substring: str" in assert_ok(tools_list)
+    # The second answer shows what the model was sent: the tool's result.
+    results = json.loads(assert_ok(tool_chain))["tool_results"]
+    assert [(r["name"], r["output"]) for r in results] == [("count_occurrences", "3")]
+
+    assert "markov:\n  Every .txt and .md file" in assert_ok(loaders)
+    words = set(assert_ok(with_fragments).split())
+    assert len(words) >= 10 and "goldfish" in words
+    assert_clean_error(
+        missing_folder,
+        f"Error: Could not load fragment markov:{texts / 'missing'}: "
+        f"{texts / 'missing'} is not a folder",
+    )
+    assert not_utf8.exit_code == 1 and not_utf8.traceback is None
+    assert "café.txt is not UTF-8 text" in not_utf8.stderr
+
+    assert assert_ok(stats).splitlines() == [
+        "tokens: 8",
+        "vocabulary: 7 distinct tokens",
+        "with a choice of next token: 1",
+        "dead ends (nothing follows them): 1",
+        "most frequent: the (2)",
+    ]
+    assert_clean_error(
+        empty_stats,
+        "Error: the text is empty: give the model some text to learn from",
+    )
+
+
+def test_a_command_in_a_real_llm_process(markov_full):
+    """llm adds plugin commands when llm.cli is imported: the installed entry point
+    must be enough, in a process of its own (the batches above run in one process
+    through llm's click entry point, as tests/llm_driver.py does)."""
+    _, env = markov_full
+    result = env.llm("markov", "stats", "--top", "2", input="a b a c a")
+    assert result.returncode == 0, result.stderr
+    assert "most frequent: a (3), b (1)\n" in result.stdout
+
+
+def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_path):
+    _, env = http_api_full
+    chat, extras = fake_apis
+    animals = texts / "animals"
+    cats = (animals / "cats.txt").read_text(encoding="utf-8")
+    at_chat = {BASE_URL_ENV_VAR: chat.url}
+    at_extras = {BASE_URL_ENV_VAR: extras.url}
+    (
+        plugins,
+        embed,
+        embed_multi,
+        similar,
+        wrong_key,
+        no_key,
+        server_error,
+        tool_chain,
+        with_fragments,
+        missing_folder,
+        models,
+        models_wrong_key,
+    ) = env.llm_batch(
+        ["plugins"],
+        {"args": ["embed", "-m", "markov-embed", "-c", "abc"], "env": at_extras},
+        {
+            "args": ["embed-multi", "animals", "-m", "markov-embed"]
+            + ["--files", animals, "**/*", "--batch-size", "2"],
+            "env": at_extras,
+        },
+        {"args": ["similar", "animals", "-c", cats], "env": at_extras},
+        {
+            "args": ["embed", "-m", "markov-embed", "-c", "abc", "--key", "sk-bad"],
+            "env": at_extras,
+        },
+        {
+            "args": ["embed", "-m", "markov-embed", "-c", "abc"],
+            "env": {**at_extras, KEY_ENV_VAR: ""},
+        },
+        {"args": ["embed", "-m", "markov-embed", "-c", "status 503"], "env": at_extras},
+        {
+            "args": ["-m", "markov", "-T", "count_occurrences", "--no-stream"]
+            + ['count {"text": "strawberry", "substring": "r"}'],
+            "env": at_chat,
+        },
+        {"args": ["-m", "markov", "-f", f"markov:{animals}", "hi"], "env": at_chat},
+        {
+            "args": ["-m", "markov", "-f", "markov:/no/such/folder", "hi"],
+            "env": at_chat,
+        },
+        {"args": ["markov", "models", "--refresh"], "env": at_extras},
+        {
+            "args": ["markov", "models", "--refresh", "--key", "sk-bad"],
+            "env": at_extras,
+        },
+        LLM_USER_PATH=str(tmp_path),
+        **{KEY_ENV_VAR: API_KEY},
+    )
+
+    assert plugin_hooks(plugins) == HOOKS
+    assert json.loads(assert_ok(embed))[:4] == [1.0, 1.0, 1.0, 0.0]  # a, b, c, d
+    assert_ok(embed_multi)
+    found = [json.loads(line)["id"] for line in assert_ok(similar).splitlines()]
+    assert found[0] == "cats.txt" and len(found) == 3
+    assert_clean_error(
+        wrong_key,
+        f"Error: 401 from POST {extras.url}/embeddings: the API refused the key: "
+        "set a valid one with `llm keys set markov`",
+    )
+    assert_clean_error(
+        no_key,
+        "Error: No key found - add one using 'llm keys set markov' "
+        f"or set the {KEY_ENV_VAR} environment variable",
+    )
+    assert server_error.exit_code == 1 and server_error.traceback is None
+    assert "Error: 503 from POST" in server_error.stderr
+
+    # The fake API asks for the tool, then answers with the tool's result.
+    assert assert_ok(tool_chain) == "The tool said: 3\n"
+    offered, answered, _ = (request["body"] for request in chat.requests[-3:])
+    assert offered["tools"][0]["function"]["name"] == "count_occurrences"
+    assert answered["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "3",
+    }
+    assert_ok(with_fragments)
+    assert "goldfish swim" in json.dumps(chat.last_body["messages"])
+    assert_clean_error(
+        missing_folder,
+        "Error: Could not load fragment markov:/no/such/folder: "
+        "/no/such/folder is not a folder",
+    )
+
+    assert assert_ok(models) == "markov\nmarkov-large\n"
+    assert_clean_error(
+        models_wrong_key,
+        f"Error: 401 from GET {extras.url}/models: the API refused the key: "
+        "set a valid one with `llm keys set markov`",
+    )
+
+
+# Every combination (TEMPLATE_ALL_COMBINATIONS=1) ----------------------------------
+
+
+# Every combination (TEMPLATE_ALL_COMBINATIONS=1) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def kind_env(request, tmp_path_factory):
+    """A venv per kind, with ty, reused by every combination (each install replaces
+    the last), and what ty reports on the kind without extras."""
+    kind = request.param
+    root = tmp_path_factory.mktemp(f"combinations-{kind}")
+    project = render_kind(root / "llm-markov", kind, [])
+    env = install_editable(project, root / ".venv")
+    env.pip_install(TY)
+    return kind, env, ty_diagnostics(env, project)
+
+
+if ALL_COMBINATIONS:  # defined only then: the default suite has no skipped tests
+
+    @pytest.mark.parametrize("extras", subsets(EXTRAS), ids="+".join)
+    @pytest.mark.parametrize("kind_env", KINDS, indirect=True)
+    def test_every_combination(kind_env, tmp_path, extras):
+        kind, env, ty_baseline = kind_env
+        project = render_kind(tmp_path / "llm-markov", kind, extras)
+        # The test tools came with the first install; this adds the plugin's own
+        # dependencies, which differ between combinations (click).
+        env.pip_install("-e", project)
+        env.check_project(project)
+        assert ty_diagnostics(env, project) <= ty_baseline
