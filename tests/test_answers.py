@@ -46,8 +46,8 @@ from test_rendering import check_every_file_parses, markdown_text
 SCALE = int(os.environ.get("TEMPLATE_PROPERTY_SCALE", "1"))
 RENDERS = 5 * SCALE
 RUFF = (sys.executable, "-m", "ruff")
-MODEL_KINDS = ["markov"]
-EXTRAS: list[str] = []
+MODEL_KINDS = list(CONFIG["model_kind"]["choices"].values())
+EXTRAS = list(CONFIG["extras"]["choices"].values())
 
 fast = settings(max_examples=100 * SCALE, deadline=None)
 renders = settings(
@@ -329,14 +329,30 @@ def answer_sets(draw):
         "model_kind": draw(st.sampled_from(MODEL_KINDS)),
         "description": draw(accepted("description", visible_text(512))),
         "author_name": draw(accepted("author_name", st.just("") | visible_text(100))),
-        "author_email": draw(st.just("") | st.emails().filter(pypi_accepts_email)),
+        "author_email": draw(st.just("") | accepted("author_email", st.emails())),
         "github_username": draw(
             accepted("github_username", st.from_regex(r"\A[A-Za-z0-9-]{0,39}\Z"))
         ),
         "license": draw(st.sampled_from(list(CONFIG["license"]["choices"].values()))),
         "readme_language": draw(st.sampled_from(["en", "zh"])),
         "github_actions": draw(st.booleans()),
+        "extras": draw(st.lists(st.sampled_from(EXTRAS), unique=True)),
     }
+    if answers["model_kind"] == "http-api":
+        answers |= {
+            "api_base_url": draw(
+                st.from_regex(
+                    r"\Ahttps?://[a-z0-9.-]{1,30}(:[0-9]{1,5})?(/[a-z0-9/]{0,20})?\Z"
+                )
+            ),
+            "api_model": draw(
+                st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,60}\Z")
+            ),
+            "key_name": draw(st.from_regex(r"\A[a-z0-9][a-z0-9._-]{0,39}\Z")),
+            "key_env_var": draw(st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,39}\Z")),
+        }
+        for key in ("api_base_url", "api_model", "key_name", "key_env_var"):
+            assume(validate(key, answers[key], **answers) == "")
     # A derived default can be refused (llm-gpt-4o gives the model id gpt-4o, which
     # llm has): copier then asks for another answer, so such sets are not drawn.
     derived = answers_with_defaults(**answers)
@@ -358,6 +374,7 @@ def answer_sets(draw):
         "license": "Proprietary",
         "readme_language": "zh",
         "github_actions": True,
+        "extras": EXTRAS,
     }
 )
 def test_accepted_answers_render_a_sound_project(
@@ -370,7 +387,9 @@ def test_accepted_answers_render_a_sound_project(
     assert pyproject["project"]["description"] == answers["description"]
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
     for key, value in answers.items():
-        assert recorded[key] == value, key
+        # copier records a multiselect answer in the order of its choices.
+        same = sorted(recorded[key]) == sorted(value) if key == "extras" else None
+        assert same or recorded[key] == value, key
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert answers["description"] in markdown_text(readme).splitlines()
 
