@@ -76,8 +76,10 @@ def default_project(tmp_path_factory) -> Path:
 
 
 def install_editable(project: Path, venv: Path) -> PluginEnv:
+    """The project installed editable with its `dev` dependency group (pytest, ruff,
+    ty), as `pip install -e . --group dev` does."""
     env = PluginEnv.create(venv)
-    env.pip_install("-e", f"{project}[test]")
+    env.pip_install("-e", ".", "--group", "dev", cwd=project)
     return env
 
 
