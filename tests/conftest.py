@@ -87,3 +87,10 @@ def install_editable(project: Path, venv: Path) -> PluginEnv:
 def default_env(default_project, tmp_path_factory) -> PluginEnv:
     """The default plugin installed editable, with the real llm, in its own venv."""
     return install_editable(default_project, tmp_path_factory.mktemp("venv") / ".venv")
+
+
+def pytest_configure(config):
+    """pytest-copie's `copie` fixture renders the folder of its --template option,
+    by default the current one: make that this repository wherever pytest runs."""
+    if getattr(config.option, "template", None) == ".":
+        config.option.template = str(ROOT)
