@@ -9,11 +9,21 @@ import yaml
 from plugin_env import PluginEnv
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = {
-    key
-    for key in yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
-    if not key.startswith("_")
-}
+COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+QUESTIONS = {key for key in COPIER_YML if not key.startswith("_")}
+# Every model kind of copier.yml whose files are in this tree. (The http-api kind's
+# README part lands with its own issue; until then only markov renders.)
+MODEL_KINDS = [
+    kind
+    for kind in COPIER_YML["model_kind"]["choices"].values()
+    if (ROOT / "includes" / "readme" / "en" / f"{kind}.md.jinja").is_file()
+]
+# The same for the extras (each lands with its own issue).
+EXTRAS = [
+    extra
+    for extra in COPIER_YML["extras"]["choices"].values()
+    if (ROOT / "includes" / "readme" / "en" / f"extra-{extra}.md.jinja").is_file()
+]
 
 
 @pytest.fixture(scope="session", autouse=True)
