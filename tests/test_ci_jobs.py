@@ -40,18 +40,36 @@ def checkout(default_project, tmp_path_factory) -> Path:
     return fresh_checkout(default_project, tmp_path_factory.mktemp("ci") / "llm-markov")
 
 
+# The user's uv settings that a test keeps: where the cache is and which index to use.
+# Every other UV_ variable (the project, Python and resolution of this test run's own
+# `uv run`) is dropped.
+KEPT_UV_SETTINGS = (
+    "UV_CACHE_DIR",
+    "UV_INDEX",
+    "UV_DEFAULT_INDEX",
+    "UV_EXTRA_INDEX_URL",
+)
+
+
 def runner_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a step: uv (and uvx) first on PATH, as setup-uv leaves it,
-    without this test run's venv, Python, uv or llm settings."""
+    without this test run's venv, Python or llm settings."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("VIRTUAL_ENV", "PYTHON", "UV_", "LLM_"))
+        or key.startswith(KEPT_UV_SETTINGS)
     }
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir(exist_ok=True)
+    # uv and uvx alone, not the other programs of this test run's venv.
+    tool_bin = tmp_path / "setup-uv-bin"
+    if not tool_bin.exists():
+        tool_bin.mkdir()
+        for program in ("uv", "uvx"):
+            (tool_bin / program).symlink_to(Path(UV).with_name(program))
     env.update(
-        PATH=f"{Path(UV).parent}{os.pathsep}{env.get('PATH', '')}",
+        PATH=f"{tool_bin}{os.pathsep}{env.get('PATH', '')}",
         UV_PYTHON=sys.executable,  # what setup-uv's python-version sets
         UV_PYTHON_DOWNLOADS="never",
         RUNNER_TEMP=str(runner_temp),
