@@ -9,11 +9,21 @@ import yaml
 from plugin_env import PluginEnv
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = {
-    key
-    for key in yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
-    if not key.startswith("_")
-}
+COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+QUESTIONS = {key for key in COPIER_YML if not key.startswith("_")}
+# Every model kind of copier.yml whose files are in this tree. (The http-api kind's
+# README part lands with its own issue; until then only markov renders.)
+MODEL_KINDS = [
+    kind
+    for kind in COPIER_YML["model_kind"]["choices"].values()
+    if (ROOT / "includes" / "readme" / "en" / f"{kind}.md.jinja").is_file()
+]
+# The same for the extras (each lands with its own issue).
+EXTRAS = [
+    extra
+    for extra in COPIER_YML["extras"]["choices"].values()
+    if (ROOT / "includes" / "readme" / "en" / f"extra-{extra}.md.jinja").is_file()
+]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,8 +86,10 @@ def default_project(tmp_path_factory) -> Path:
 
 
 def install_editable(project: Path, venv: Path) -> PluginEnv:
+    """The project installed editable with its `dev` dependency group (pytest, ruff,
+    ty), as `pip install -e . --group dev` does."""
     env = PluginEnv.create(venv)
-    env.pip_install("-e", f"{project}[test]")
+    env.pip_install("-e", ".", "--group", "dev", cwd=project)
     return env
 
 
@@ -85,3 +97,10 @@ def install_editable(project: Path, venv: Path) -> PluginEnv:
 def default_env(default_project, tmp_path_factory) -> PluginEnv:
     """The default plugin installed editable, with the real llm, in its own venv."""
     return install_editable(default_project, tmp_path_factory.mktemp("venv") / ".venv")
+
+
+def pytest_configure(config):
+    """pytest-copie's `copie` fixture renders the folder of its --template option,
+    by default the current one: make that this repository wherever pytest runs."""
+    if getattr(config.option, "template", None) == ".":
+        config.option.template = str(ROOT)

@@ -84,9 +84,12 @@ class PluginEnv:
         env.update(extra)
         return env
 
-    def pip_install(self, *requirements) -> None:
+    def pip_install(self, *requirements, cwd=None) -> None:
+        """`uv pip install` into this venv; `cwd` is where `--group` finds pyproject."""
         python = self.bin / "python"
-        check(UV, "pip", "install", "--quiet", "--python", python, *requirements)
+        check(
+            UV, "pip", "install", "--quiet", "--python", python, *requirements, cwd=cwd
+        )
 
     def llm(self, *args, input=None, **extra_env: str) -> subprocess.CompletedProcess:
         return run(self.bin / "llm", *args, input=input, env=self.env(**extra_env))
@@ -120,8 +123,8 @@ class PluginEnv:
         return json.loads(check(self.bin / "llm", "plugins", env=self.env()).stdout)
 
     def check_project(self, project: Path) -> None:
-        """The rendered project's own tests, `ruff check` and `ruff format --check`
-        pass in this environment."""
+        """The rendered project's own tests, `ruff check`, `ruff format --check` and
+        `ty check` pass in this environment."""
         result = self.run(
             "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
         )
@@ -129,3 +132,5 @@ class PluginEnv:
         assert " passed" in result.stdout and "failed" not in result.stdout
         check(self.bin / "ruff", "check", "--no-cache", ".", cwd=project)
         check(self.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
+        ty_check = (self.bin / "ty", "check", "--python", self.path)
+        check(*ty_check, "--no-progress", cwd=project, env=self.env())

@@ -158,7 +158,3 @@ def test_chat_grows_its_vocabulary(env):
     )
     assert result.returncode == 0, result.stderr
     assert "blue" in result.stdout and "red" in result.stdout
-
-
-def test_generated_project_tests_and_lint_pass(env, default_project):
-    env.check_project(default_project)

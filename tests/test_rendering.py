@@ -123,7 +123,7 @@ def test_pyproject_metadata(default_project):
     assert project["readme"] == "README.md"
     assert project["entry-points"] == {"llm": {"markov": "llm_markov"}}
     assert "authors" not in project and "urls" not in project  # none were given
-    assert "pytest" in project["optional-dependencies"]["test"]
+    assert "optional-dependencies" not in project  # the dev group replaced `test`
 
 
 def test_urls_and_authors_appear_when_given(render):

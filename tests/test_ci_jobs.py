@@ -1,0 +1,59 @@
+"""The rendered project's CI jobs lint, tests and package, run for real on the
+default render with nothing but uv (see ci_runner.py); the lowest job is in
+test_ci_lowest.py, so that the two files run in parallel."""
+
+from pathlib import Path
+
+import pytest
+
+from ci_runner import fresh_checkout, load_workflow, passed_count, run_job, runner_env
+from plugin_env import UV, run
+
+PROMPT = "the cat sat on the mat"
+
+
+@pytest.fixture(scope="module")
+def workflow(default_project) -> dict:
+    return load_workflow(default_project)
+
+
+@pytest.fixture(scope="module")
+def checkout(default_project, tmp_path_factory) -> Path:
+    """One checkout for the lint, tests and package jobs: their steps read the
+    project and write only .venv, uv.lock and dist/, so they can share it (and
+    uv's sync into .venv happens once)."""
+    return fresh_checkout(default_project, tmp_path_factory.mktemp("ci") / "llm-markov")
+
+
+def test_the_four_jobs_are_there(workflow):
+    assert set(workflow["jobs"]) == {"lint", "tests", "lowest", "package"}
+
+
+def test_lint_job(workflow, checkout, tmp_path):
+    output = run_job(workflow, "lint", checkout, tmp_path)
+    assert "All checks passed!" in output  # ruff check, then ty check
+    assert "already formatted" in output
+
+
+def test_tests_job_is_green_from_a_fresh_render_with_uv_alone(
+    workflow, checkout, tmp_path
+):
+    output = run_job(workflow, "tests", checkout, tmp_path)
+    assert passed_count(output) > 0
+    # `uv run llm` in the project's environment, with an isolated LLM_USER_PATH.
+    env = runner_env(tmp_path)
+    result = run(UV, "run", "llm", "-m", "markov", PROMPT, cwd=checkout, env=env)
+    assert result.returncode == 0, result.stderr
+    words = result.stdout.split()
+    assert len(words) == 20 and set(words) <= set(PROMPT.split())
+
+
+def test_package_job_checks_the_wheel_it_uploads(workflow, checkout, tmp_path):
+    output = run_job(workflow, "package", checkout, tmp_path)
+    built = sorted(path.name for path in (checkout / "dist").glob("llm_markov-*"))
+    assert built == ["llm_markov-0.1-py3-none-any.whl", "llm_markov-0.1.tar.gz"]
+    assert "PASSED" in output  # twine check --strict, for each file
+    assert '"name": "llm-markov"' in output  # llm plugins lists it
+    upload = workflow["jobs"]["package"]["steps"][-1]
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "dist/"
