@@ -109,7 +109,7 @@ def test_wheel_metadata(wheel):
     assert metadata["Requires-Python"] == ">=3.10"
     requires = metadata.get_all("Requires-Dist")
     # The plugin's own dependencies; the dev group (pytest, ruff, ty) is not metadata.
-    assert requires == ["click>=8.1", "llm>=0.33", "pydantic>=2"], requires
+    assert requires == ["click>=8.3.1", "llm>=0.33", "pydantic>=2.4"], requires
     assert metadata.get_all("Provides-Extra") is None
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert "# llm-markov" in metadata.get_payload()

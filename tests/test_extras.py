@@ -132,7 +132,11 @@ def test_no_extras_renders_no_extra_code(default_project):
     assert module.count("@llm.hookimpl") == 1
     assert "extra" not in module
     pyproject = tomllib.loads((default_project / "pyproject.toml").read_text("utf-8"))
-    assert "click" not in pyproject["project"]["dependencies"]
+    assert pyproject["project"]["dependencies"] == [
+        "click>=8.3.1",
+        "llm>=0.33",
+        "pydantic>=2.4",
+    ]
     tests = sorted(path.name for path in (default_project / "tests").iterdir())
     assert not {"test_embeddings.py", "test_tools.py"} & set(tests)
     assert not {"test_fragments.py", "test_commands.py"} & set(tests)
@@ -212,6 +216,6 @@ def test_update_adds_extras_and_keeps_the_users_edits(request, tmp_path):
     assert (project / "tests" / "test_embeddings.py").is_file()
     assert (project / "tests" / "test_commands.py").is_file()
     pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
-    assert "click" in pyproject["project"]["dependencies"]
+    assert "click>=8.3.1" in pyproject["project"]["dependencies"]
     assert "## Embeddings" in (project / "README.md").read_text(encoding="utf-8")
     assert answers_of(project)["extras"] == ["embeddings", "commands"]

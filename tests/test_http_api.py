@@ -45,7 +45,8 @@ def env(projects, tmp_path_factory):
     """Both plugins in one venv, with ty for the type check."""
     env = PluginEnv.create(tmp_path_factory.mktemp("venv") / ".venv")
     acme, orbit = projects["acme"], projects["orbit"]
-    env.pip_install("-e", f"{acme}[test]", "-e", orbit, "ty==0.0.104")
+    env.pip_install("-e", ".", "--group", "dev", cwd=acme)
+    env.pip_install("-e", orbit)
     return env
 
 

@@ -127,7 +127,7 @@ def test_models_options_shows_the_descriptions(env):
         "length: int",
         "Number of words to generate",
         "delay: float",
-        "Seconds to wait between each word",
+        "Seconds to wait between words, 0 to 10",
         "seed: int",
         "Random seed",
     ]:

@@ -118,7 +118,7 @@ def test_pyproject_metadata(default_project):
         project["description"]
         == "Plugin for LLM adding a Markov chain generating model"
     )
-    assert project["dependencies"] == ["click>=8.1", "llm>=0.33", "pydantic>=2"]
+    assert project["dependencies"] == ["click>=8.3.1", "llm>=0.33", "pydantic>=2.4"]
     assert project["requires-python"] == ">=3.10"
     assert project["readme"] == "README.md"
     assert project["entry-points"] == {"llm": {"markov": "llm_markov"}}

@@ -56,7 +56,10 @@ def ids(paths):
 @pytest.mark.parametrize("path", WORKFLOWS, ids=ids(WORKFLOWS))
 def test_workflow_schema(path):
     schema = "vendor.github-workflows"
-    result = run(tool("check-jsonschema"), "--builtin-schema", schema, path)
+    result = run(
+        tool("check-jsonschema"),
+        *("--builtin-schema", schema, "--default-filetype", "yaml", path),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
