@@ -1,5 +1,9 @@
 """Fixtures shared by the template's tests: isolated renders and installed plugins."""
 
+import atexit
+import functools
+import shutil
+import tempfile
 from pathlib import Path
 
 import copier
@@ -41,18 +45,33 @@ def isolated_environment(tmp_path_factory):
         yield
 
 
+@functools.cache
+def working_tree() -> Path:
+    """This template's working tree (uncommitted changes included) copied once per
+    test process into a folder without git: copier renders it without cloning the
+    repository first, a third faster than rendering HEAD."""
+    folder = Path(tempfile.mkdtemp(prefix="template-")) / "template"
+    shutil.copytree(ROOT / "template", folder / "template")
+    shutil.copytree(ROOT / "includes", folder / "includes")
+    shutil.copy2(ROOT / "copier.yml", folder / "copier.yml")
+    atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
+    return folder
+
+
 def render_project(
     destination: Path, answers: dict, template=ROOT, vcs_ref="HEAD", **options
 ) -> Path:
     """Render the template into `destination` with copier's API, as `copier copy
     --defaults --data ...` does; without --trust.
 
-    `vcs_ref="HEAD"` renders the working tree, uncommitted changes included; with
-    no ref copier would render the newest release tag instead.
+    This template at `vcs_ref="HEAD"` is its working tree, uncommitted changes
+    included (see working_tree()); another template or ref is rendered from git.
     """
     unknown = set(answers) - QUESTIONS
     # copier ignores unknown keys silently, which would make a test check nothing.
     assert not unknown, f"not questions of copier.yml: {sorted(unknown)}"
+    if template == ROOT and vcs_ref == "HEAD":
+        template, vcs_ref = working_tree(), None
     copier.run_copy(
         str(template),
         str(destination),

@@ -1,13 +1,17 @@
 """Runs many `llm` command lines in one process of a plugin's venv.
 
 Starting `llm` costs seconds of CPU (it imports every plugin and the OpenAI client),
-so a test that needs many commands sends them here in one batch. Each command runs
-through llm's own click entry point, exactly as `llm ARGS...` parses and runs it,
-with its own standard input and environment.
+so tests that need many commands send them here. Each command runs through llm's own
+click entry point, exactly as `llm ARGS...` parses and runs it, with its own standard
+input and environment.
 
-Reads a JSON list of {"args": [...], "input": str | null, "env": {...}} on standard
-input; writes a JSON list of {"exit_code", "stdout", "stderr", "traceback"}, where
-"traceback" is the traceback a user would have seen for an uncaught exception.
+Batch mode (default): reads a JSON list of {"args": [...], "input": str | null,
+"env": {...}} on standard input; writes a JSON list of {"exit_code", "stdout",
+"stderr", "traceback"}, where "traceback" is the traceback a user would have seen
+for an uncaught exception.
+
+Serve mode (--serve): the same, one JSON command per input line and one JSON result
+per output line, until standard input closes.
 """
 
 import json
@@ -35,5 +39,13 @@ def run(command: dict) -> dict:
     }
 
 
+def serve() -> None:
+    for line in sys.stdin:
+        print(json.dumps(run(json.loads(line))), flush=True)
+
+
 if __name__ == "__main__":
-    json.dump([run(command) for command in json.load(sys.stdin)], sys.stdout)
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        json.dump([run(command) for command in json.load(sys.stdin)], sys.stdout)

@@ -134,3 +134,45 @@ class PluginEnv:
         check(self.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
         ty_check = (self.bin / "ty", "check", "--python", self.path)
         check(*ty_check, "--no-progress", cwd=project, env=self.env())
+
+
+class LlmServer:
+    """One long-lived `llm_driver.py --serve` process in a venv: each `llm(...)` call
+    runs one llm command line through llm's click entry point, as the `llm` program
+    would, without paying llm's start-up again. Results look like subprocess's."""
+
+    def __init__(self, env: PluginEnv):
+        self.env = env
+        self.process = subprocess.Popen(
+            [str(env.bin / "python"), str(DRIVER), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=env.env(),
+        )
+
+    def llm(self, *args, input=None, **extra_env: str) -> subprocess.CompletedProcess:
+        command = {
+            "args": [str(arg) for arg in args],
+            "input": input,
+            "env": {"LLM_USER_PATH": str(self.env.user_path), **extra_env},
+        }
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        result = LlmResult(**json.loads(self.process.stdout.readline()))
+        assert result.traceback is None, result.traceback
+        return subprocess.CompletedProcess(
+            ["llm", *command["args"]], result.exit_code, result.stdout, result.stderr
+        )
+
+    def plugins(self) -> list[dict]:
+        result = self.llm("plugins")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)

@@ -12,7 +12,6 @@ import builtins
 import io
 import os
 import re
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -38,7 +37,7 @@ from hypothesis import strategies as st
 from setuptools.config.pyprojecttoml import apply_configuration
 from setuptools.dist import Distribution
 
-from conftest import ROOT
+from conftest import working_tree
 from plugin_env import check
 from test_rendering import check_every_file_parses, markdown_text
 
@@ -58,14 +57,8 @@ renders = settings(
 
 
 @pytest.fixture(scope="module")
-def plain_template(tmp_path_factory) -> Path:
-    """The working tree's template files in a folder without git: copier renders it
-    without cloning, a third faster than a render of HEAD."""
-    folder = tmp_path_factory.mktemp("template") / "template"
-    shutil.copytree(ROOT / "template", folder / "template")
-    shutil.copytree(ROOT / "includes", folder / "includes")
-    shutil.copy2(ROOT / "copier.yml", folder / "copier.yml")
-    return folder
+def plain_template() -> Path:
+    return working_tree()
 
 
 def render(template: Path, destination: Path, answers: dict) -> Path:

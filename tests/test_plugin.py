@@ -1,20 +1,40 @@
-"""The default plugin, installed with the real llm in a real venv, driven as a user does."""
+"""The default plugin, installed with the real llm in a real venv, driven as a user does.
+
+Most tests run their `llm` command lines through one long-lived process that calls
+llm's click entry point (plugin_env.LlmServer): llm's start-up costs seconds of CPU.
+The tests marked "real process" run the `llm` program itself."""
 
 import dataclasses
 import json
 
 import pytest
 
+from plugin_env import LlmServer
+
 PROMPT = "the cat sat on the mat"
 WORDS = set(PROMPT.split())
 
 
 @pytest.fixture
-def env(default_env, tmp_path):
+def real_env(default_env, tmp_path):
     """The default plugin's venv, with an empty llm folder for each test."""
     user_path = tmp_path / "llm-user"
     user_path.mkdir()
     return dataclasses.replace(default_env, user_path=user_path)
+
+
+@pytest.fixture(scope="module")
+def server(default_env):
+    server = LlmServer(default_env)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def env(server, real_env):
+    """Like real_env, but each `env.llm(...)` runs in the long-lived process."""
+    server.env = real_env
+    return server
 
 
 def assert_clean_failure(result, message):
@@ -24,8 +44,8 @@ def assert_clean_failure(result, message):
     assert result.stdout == ""
 
 
-def test_llm_plugins_lists_the_plugin(env):
-    plugins = env.plugins()
+def test_llm_plugins_lists_the_plugin(real_env):  # real process
+    plugins = real_env.plugins()
     assert {"name": "llm-markov", "hooks": ["register_models"], "version": "0.1"} in (
         plugins
     )
@@ -38,8 +58,8 @@ def test_llm_models_lists_sync_and_async(env):
     assert "async" in env.llm("models", "--options", "-m", "markov").stdout
 
 
-def test_prompt_prints_twenty_words_from_the_prompt(env):
-    result = env.llm("-m", "markov", PROMPT)
+def test_prompt_prints_twenty_words_from_the_prompt(real_env):  # real process
+    result = real_env.llm("-m", "markov", PROMPT)
     assert result.returncode == 0, result.stderr
     words = result.stdout.split()
     assert len(words) == 20
@@ -85,7 +105,8 @@ def test_bad_option_fails_with_the_validator_message(env, option, value, message
     assert json.loads(env.llm("logs", "--json").stdout) == []
 
 
-def test_empty_prompt_fails_with_one_line_and_logs_nothing(env):
+def test_empty_prompt_fails_with_one_line_and_logs_nothing(real_env):  # real process
+    env = real_env
     result = env.llm("-m", "markov", "")
     assert_clean_failure(result, "the prompt is empty")
     assert result.stderr.count("\n") == 1
@@ -152,9 +173,10 @@ def test_conversation_learns_from_earlier_turns(env):
     assert set(follow_up.stdout.split()) == {"red", "green", "blue"}
 
 
-def test_chat_grows_its_vocabulary(env):
-    result = env.llm(
-        "chat", "-m", "markov", input="red red red\nblue blue blue\nquit\n"
-    )
+def test_chat_survives_blank_lines_and_grows_its_vocabulary(real_env):  # real process
+    chat = "  \nred red red\n\u3000\nblue blue blue\nquit\n"
+    result = real_env.llm("chat", "-m", "markov", input=chat)
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout.count("(nothing to learn from yet: type some words)") == 1
     assert "blue" in result.stdout and "red" in result.stdout
