@@ -1,9 +1,12 @@
-"""Other answers, installed for real: each variant's own tests and lint pass, and its
-model answers under the chosen id."""
+"""Other answers: each variant passes lint and the type check; the ones whose names
+differ from the default are installed for real, pass their own tests, and their
+model answers under the chosen id. (Variants that differ only in text are parsed
+and linted by tests/test_rendering.py and tests/test_answers.py as well.)"""
 
 import pytest
 
 from conftest import install_editable, render_project
+from plugin_env import check
 from test_rendering import HOSTILE, HOSTILE_AUTHOR
 
 VARIANTS = {
@@ -25,27 +28,41 @@ VARIANTS = {
     },
     "proprietary-zh": {"license": "Proprietary", "readme_language": "zh"},
 }
+INSTALLED = ["custom-names-mit", "gpl-no-actions-odd-id"]
 
 
-@pytest.fixture(scope="module", params=VARIANTS, ids=list(VARIANTS))
-def variant(request, tmp_path_factory):
-    answers = VARIANTS[request.param]
-    plugin_name = answers.get("plugin_name", "llm-markov")
-    project = render_project(tmp_path_factory.mktemp("variant") / plugin_name, answers)
-    env = install_editable(project, project.parent / ".venv")
-    return answers, project, env
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    return {
+        name: render_project(
+            tmp_path_factory.mktemp("variant") / answers.get("plugin_name", "llm-x"),
+            answers,
+        )
+        for name, answers in VARIANTS.items()
+    }
 
 
-def test_variant_tests_and_lint_pass(variant):
-    _, project, env = variant
+@pytest.mark.parametrize("name", VARIANTS)
+def test_variant_lint_and_type_check_pass(projects, default_env, name):
+    """ruff and ty of the default plugin's venv (llm is all ty needs to resolve)."""
+    project = projects[name]
+    check(default_env.bin / "ruff", "check", "--no-cache", ".", cwd=project)
+    check(default_env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
+    ty = (default_env.bin / "ty", "check", "--python", default_env.path)
+    check(*ty, "--no-progress", cwd=project, env=default_env.env())
+
+
+@pytest.mark.parametrize("name", INSTALLED)
+def test_installed_variant_passes_its_tests_and_answers_under_its_id(
+    projects, name, tmp_path
+):
+    answers, project = VARIANTS[name], projects[name]
+    env = install_editable(project, tmp_path / ".venv")
     env.check_project(project)
-
-
-def test_variant_model_runs_under_its_id(variant):
-    answers, _, env = variant
     model_id = answers.get("model_id", "markov")
-    plugin_name = answers.get("plugin_name", "llm-markov")
-    assert plugin_name in [plugin["name"] for plugin in env.plugins()]
-    result = env.llm("-m", model_id, "the cat sat on the mat", "-o", "length", "9")
-    assert result.returncode == 0, result.stderr
-    assert len(result.stdout.split()) == 9
+    plugins, prompt = env.llm_batch(
+        ["plugins"], ["-m", model_id, "the cat sat on the mat", "-o", "length", "9"]
+    )
+    assert answers.get("plugin_name", "llm-markov") in plugins.stdout
+    assert prompt.exit_code == 0, prompt.stderr
+    assert len(prompt.stdout.split()) == 9
