@@ -123,3 +123,25 @@ def pytest_configure(config):
     by default the current one: make that this repository wherever pytest runs."""
     if getattr(config.option, "template", None) == ".":
         config.option.template = str(ROOT)
+
+
+# The modules that take longest start first, so that pytest-xdist (--dist loadfile)
+# does not leave one of them running alone at the end of the suite.
+SLOW_MODULES = [
+    "test_ci_lowest.py",
+    "test_distribution.py",
+    "test_readme_commands.py",
+    "test_http_api.py",
+    "test_extras_installed.py",
+    "test_ci_jobs.py",
+    "test_variants.py",
+    "test_update.py",
+]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return SLOW_MODULES.index(name) if name in SLOW_MODULES else len(SLOW_MODULES)
+
+    items.sort(key=rank)  # stable: the order within a module is kept

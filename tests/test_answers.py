@@ -21,6 +21,11 @@ import llm
 import pytest
 import tomllib
 import yaml
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+from setuptools.config.pyprojecttoml import apply_configuration
+from setuptools.dist import Distribution
+
 from answer_space import (
     CLASS_NAME,
     CONFIG,
@@ -32,11 +37,6 @@ from answer_space import (
     pypi_metadata_errors,
     validate,
 )
-from hypothesis import HealthCheck, assume, example, given, settings
-from hypothesis import strategies as st
-from setuptools.config.pyprojecttoml import apply_configuration
-from setuptools.dist import Distribution
-
 from conftest import working_tree
 from plugin_env import check
 from test_rendering import check_every_file_parses, markdown_text
@@ -48,7 +48,7 @@ RUFF = (sys.executable, "-m", "ruff")
 MODEL_KINDS = list(CONFIG["model_kind"]["choices"].values())
 EXTRAS = list(CONFIG["extras"]["choices"].values())
 
-fast = settings(max_examples=100 * SCALE, deadline=None)
+fast = settings(max_examples=40 * SCALE, deadline=None)
 renders = settings(
     max_examples=RENDERS,
     deadline=None,

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import tomllib
+
+from conftest import render_project
+from plugin_env import PluginEnv, check, run
 from test_update import (
     answers_of,
     assert_no_conflicts,
@@ -21,9 +24,6 @@ from test_update import (
     template_v1,  # noqa: F401 (the fixture of a git repository of this template)
     update,
 )
-
-from conftest import render_project
-from plugin_env import PluginEnv, check, run
 
 EXTRAS = ["embeddings", "tools", "fragments", "commands"]
 KINDS = ["markov", "http-api"]

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from conftest import install_editable
 from test_extras import (
     ALL_COMBINATIONS,
     EXTRAS,
@@ -21,8 +23,6 @@ from test_extras import (
     subsets,
     ty_diagnostics,
 )
-
-from conftest import install_editable
 
 LLM_ECHO = "llm-echo==0.5"  # a debug model that asks for the tool calls it is told to
 # The http-api render's names (plugin llm-markov): its key and base URL variables.
