@@ -13,10 +13,8 @@ import io
 import os
 import re
 import sys
-import warnings
 from pathlib import Path
 
-import copier
 import llm
 import pytest
 import tomllib
@@ -37,7 +35,7 @@ from answer_space import (
     pypi_metadata_errors,
     validate,
 )
-from conftest import working_tree
+from conftest import render_project, working_tree
 from plugin_env import check
 from test_rendering import check_every_file_parses, markdown_text
 
@@ -62,17 +60,9 @@ def plain_template() -> Path:
 
 
 def render(template: Path, destination: Path, answers: dict) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        copier.run_copy(
-            str(template),
-            str(destination),
-            data=answers,
-            defaults=True,
-            unsafe=False,
-            quiet=True,
-        )
-    return destination
+    """`template` is the working tree's copy that render_project renders."""
+    assert template == working_tree()
+    return render_project(destination, answers)
 
 
 def core_metadata(project: Path) -> str:
