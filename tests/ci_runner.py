@@ -44,7 +44,7 @@ def runner_env(tmp_path: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("VIRTUAL_ENV", "PYTHON", "UV_", "LLM_"))
+        if not key.startswith(("VIRTUAL_ENV", "PYTHON", "PYTEST_", "UV_", "LLM_"))
         or key.startswith(KEPT_UV_SETTINGS)
     }
     runner_temp = tmp_path / "runner-temp"

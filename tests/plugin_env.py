@@ -73,7 +73,7 @@ class PluginEnv:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("VIRTUAL_ENV", "PYTHON", "LLM_", "UV_"))
+            if not key.startswith(("VIRTUAL_ENV", "PYTHON", "PYTEST_", "LLM_", "UV_"))
         }
         env.update(
             VIRTUAL_ENV=str(self.path),

@@ -29,7 +29,7 @@ def bash(command: str, cwd: Path, **extra_env: str):
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("VIRTUAL_ENV", "UV_", "PYTHON", "PIP_"))
+        if not key.startswith(("VIRTUAL_ENV", "UV_", "PYTHON", "PYTEST_", "PIP_"))
     }
     env.update(PATH=SYSTEM_PATH, **extra_env)
     return check("bash", "-c", command, cwd=cwd, env=env)
