@@ -46,7 +46,7 @@ RUFF = (sys.executable, "-m", "ruff")
 MODEL_KINDS = list(CONFIG["model_kind"]["choices"].values())
 EXTRAS = list(CONFIG["extras"]["choices"].values())
 
-fast = settings(max_examples=40 * SCALE, deadline=None)
+fast = settings(max_examples=30 * SCALE, deadline=None)
 renders = settings(
     max_examples=RENDERS,
     deadline=None,

