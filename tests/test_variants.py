@@ -4,6 +4,8 @@ chosen id. (The generated tests themselves run in test_ci_jobs.py, test_ci_lowes
 and test_extras_installed.py.) (Variants that differ only in text are parsed
 and linted by tests/test_rendering.py and tests/test_answers.py as well.)"""
 
+import json
+
 import pytest
 
 from conftest import install_editable, render_project
@@ -53,14 +55,23 @@ def test_variant_lint_and_type_check_pass(projects, default_env, name):
     check(*ty, "--no-progress", cwd=project, env=default_env.env())
 
 
-@pytest.mark.parametrize("name", INSTALLED)
-def test_installed_variant_answers_under_its_id(projects, name, tmp_path):
-    answers, project = VARIANTS[name], projects[name]
-    env = install_editable(project, tmp_path / ".venv")
-    model_id = answers.get("model_id", "markov")
-    plugins, prompt = env.llm_batch(
-        ["plugins"], ["-m", model_id, "the cat sat on the mat", "-o", "length", "9"]
+def test_installed_variants_answer_under_their_ids(projects, tmp_path):
+    """Both variants whose names differ from the default, in one venv: their plugin
+    names and model ids differ from each other too."""
+    env = install_editable(projects[INSTALLED[0]], tmp_path / ".venv")
+    env.pip_install("-e", projects[INSTALLED[1]])
+    model_ids = [VARIANTS[name].get("model_id", "markov") for name in INSTALLED]
+    plugins, *prompts = env.llm_batch(
+        ["plugins"],
+        *(
+            ["-m", model_id, "the cat sat on the mat", "-o", "length", "9"]
+            for model_id in model_ids
+        ),
     )
-    assert answers.get("plugin_name", "llm-markov") in plugins.stdout
-    assert prompt.exit_code == 0, prompt.stderr
-    assert len(prompt.stdout.split()) == 9
+    names = {plugin["name"] for plugin in json.loads(plugins.stdout)}
+    assert {
+        VARIANTS[name].get("plugin_name", "llm-markov") for name in INSTALLED
+    } <= names
+    for prompt in prompts:
+        assert prompt.exit_code == 0, prompt.stderr
+        assert len(prompt.stdout.split()) == 9
