@@ -44,8 +44,8 @@ def assert_clean_failure(result, message):
     assert result.stdout == ""
 
 
-def test_llm_plugins_lists_the_plugin(real_env):  # real process
-    plugins = real_env.plugins()
+def test_llm_plugins_lists_the_plugin(env):
+    plugins = env.plugins()
     assert {"name": "llm-markov", "hooks": ["register_models"], "version": "0.1"} in (
         plugins
     )
