@@ -39,7 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, clean_env, render
+
 KEY = "sk-bench-0123456789"
 PLUGIN = {"model_kind": "http-api", "plugin_name": "llm-acme-chat"}
 MODELS = {"plugin": "acme-chat", "llm openai": "openai-baseline"}
@@ -133,43 +134,11 @@ def run(*args, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without uv run's venv and llm settings."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("UV_", "VIRTUAL_ENV", "PYTHON", "LLM_"))
-    }
-    env.update(extra)
-    return env
-
-
 def render_and_install(tmp: Path, env: dict[str, str]) -> Path:
     """The rendered plugin, installed editable into a new venv; returns its python."""
-    import contextlib
-    import io
-    import warnings
-
-    import copier
-    from copier.errors import DirtyLocalWarning
     from uv import find_uv_bin
 
-    settings = tmp / "copier-settings.yml"
-    settings.write_text("{}\n", encoding="utf-8")
-    os.environ["COPIER_SETTINGS_PATH"] = str(settings)
-    project = tmp / "llm-acme-chat"
-    # The working tree is measured, uncommitted changes included.
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore", DirtyLocalWarning)
-        copier.run_copy(
-            str(ROOT),
-            str(project),
-            data=PLUGIN,
-            defaults=True,
-            unsafe=False,
-            quiet=True,
-            vcs_ref="HEAD",
-        )
+    project = render(tmp, "llm-acme-chat", PLUGIN)
     uv = find_uv_bin()
     venv = tmp / "venv"
     run(uv, "venv", "--quiet", "--python", sys.executable, venv, env=env)

@@ -28,20 +28,15 @@ half the baseline's time; peak memory no higher than the baseline's.
 """
 
 import argparse
-import contextlib
-import io
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-import copier
-from copier.errors import DirtyLocalWarning
+from common import clean_env, render
 from uv import find_uv_bin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,18 +54,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without uv run's venv, which would otherwise
-    decide where uv installs and which Python runs."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("UV_", "VIRTUAL_ENV", "PYTHON", "LLM_"))
-    }
-    env.update(extra)
-    return env
-
-
 def check(*args, env: dict[str, str]) -> str:
     """Run a command that must succeed; return its standard output."""
     result = subprocess.run(
@@ -79,27 +62,6 @@ def check(*args, env: dict[str, str]) -> str:
     if result.returncode != 0:
         sys.exit(f"{' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
-
-
-def render(tmp: Path) -> Path:
-    """The project that `copier copy --defaults` gives, without user settings."""
-    settings = tmp / "copier-settings.yml"
-    settings.write_text("{}\n", encoding="utf-8")
-    os.environ["COPIER_SETTINGS_PATH"] = str(settings)
-    project = tmp / "llm-markov"
-    # The working tree is what is measured, uncommitted changes included; copier's
-    # notes about that (and about the lack of git tags) are expected.
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore", DirtyLocalWarning)
-        copier.run_copy(
-            str(ROOT),
-            str(project),
-            defaults=True,
-            unsafe=False,
-            quiet=True,
-            vcs_ref="HEAD",  # the working tree, not the newest release tag
-        )
-    return project
 
 
 def install(project: Path, tmp: Path, env: dict[str, str]) -> Path:
@@ -177,7 +139,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         env = clean_env(LLM_USER_PATH=str(tmp / "llm-user"))
         print("rendering and installing the default plugin...", flush=True)
-        python = install(render(tmp), tmp, env)
+        python = install(render(tmp, "llm-markov"), tmp, env)
         print(
             f"corpus {args.words} words, output {args.length} words, "
             f"{args.repeat} runs each (medians below)",

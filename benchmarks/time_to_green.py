@@ -24,9 +24,6 @@ slow network shows in the figure; installing comes from the cache.
 """
 
 import argparse
-import contextlib
-import io
-import os
 import re
 import resource
 import statistics
@@ -34,11 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-import copier
-from copier.errors import DirtyLocalWarning
+from common import clean_env, render
 from uv import find_uv_bin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,40 +46,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def clean_env(tmp: Path) -> dict[str, str]:
-    """This process's environment without uv run's venv and settings, which would
-    decide where uv installs and which Python runs."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("UV_", "VIRTUAL_ENV", "PYTHON", "LLM_"))
-    }
-    env.update(
+def uv_env(tmp: Path) -> dict[str, str]:
+    """uv on this interpreter, never downloading one; llm's folder in tmp."""
+    return clean_env(
         UV_PYTHON=sys.executable,
         UV_PYTHON_DOWNLOADS="never",
         LLM_USER_PATH=str(tmp / "llm-user"),
     )
-    return env
-
-
-def render(tmp: Path) -> Path:
-    """The project that `copier copy --defaults` gives, without user settings."""
-    settings = tmp / "copier-settings.yml"
-    settings.write_text("{}\n", encoding="utf-8")
-    os.environ["COPIER_SETTINGS_PATH"] = str(settings)
-    project = tmp / "llm-markov"
-    # copier's note that uncommitted changes are included is expected.
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore", DirtyLocalWarning)
-        copier.run_copy(
-            str(ROOT),
-            str(project),
-            defaults=True,
-            unsafe=False,
-            quiet=True,
-            vcs_ref="HEAD",  # the working tree, not the newest release tag
-        )
-    return project
 
 
 def uv_run_pytest(project: Path, env: dict[str, str]) -> int:
@@ -114,10 +82,10 @@ def one_run() -> tuple[float, float, float, int]:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         start = time.perf_counter()
-        project = render(tmp)
+        project = render(tmp, "llm-markov")
         rendered = time.perf_counter()
         cpu_before = children_cpu_seconds()
-        tests = uv_run_pytest(project, clean_env(tmp))
+        tests = uv_run_pytest(project, uv_env(tmp))
         cpu = children_cpu_seconds() - cpu_before
         return rendered - start, time.perf_counter() - rendered, cpu, tests
 

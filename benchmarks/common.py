@@ -1,0 +1,51 @@
+"""What the benchmarks share: the working tree rendered with copier's API, and an
+environment for the commands they run. (Benchmarks do not import the tests'
+fixtures; this is their own small copy of the idea.)"""
+
+import contextlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without uv run's venv and llm's settings, which
+    would otherwise decide where uv installs, which Python runs and where llm keeps
+    its logs."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("UV_", "VIRTUAL_ENV", "PYTHON", "LLM_"))
+    }
+    env.update(extra)
+    return env
+
+
+def render(tmp: Path, name: str, answers: dict | None = None) -> Path:
+    """The working tree (uncommitted changes included) rendered into tmp/name as
+    `copier copy --defaults` does, without the user's copier settings."""
+    # Imported here: the benchmarks' worker processes run in plugin venvs without
+    # copier, and they import this module too.
+    import copier
+    from copier.errors import DirtyLocalWarning
+
+    settings = tmp / "copier-settings.yml"
+    settings.write_text("{}\n", encoding="utf-8")
+    os.environ["COPIER_SETTINGS_PATH"] = str(settings)
+    project = tmp / name
+    # copier's notes about uncommitted changes (and missing tags) are expected.
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore", DirtyLocalWarning)
+        copier.run_copy(
+            str(ROOT),
+            str(project),
+            data=answers or {},
+            defaults=True,
+            unsafe=False,
+            quiet=True,
+            vcs_ref="HEAD",  # the working tree, not the newest release tag
+        )
+    return project
