@@ -5,6 +5,8 @@ fixtures; this is their own small copy of the idea.)"""
 import contextlib
 import io
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -49,3 +51,36 @@ def render(tmp: Path, name: str, answers: dict | None = None) -> Path:
             vcs_ref="HEAD",  # the working tree, not the newest release tag
         )
     return project
+
+
+def check(*args, env: dict[str, str]) -> str:
+    """Run a command that must succeed; return its standard output."""
+    result = subprocess.run(
+        [str(arg) for arg in args], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+# Memory of the current process, for the workers (Linux /proc).
+
+
+def kilobytes(field: str) -> int | None:
+    """A field of /proc/self/status such as VmRSS, in kB; None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> bool:
+    """Make VmHWM (the peak RSS) start again from the current RSS."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True

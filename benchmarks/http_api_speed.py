@@ -33,13 +33,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, clean_env, render
+from common import ROOT, check, clean_env, kilobytes, render, reset_peak
 
 KEY = "sk-bench-0123456789"
 PLUGIN = {"model_kind": "http-api", "plugin_name": "llm-acme-chat"}
@@ -56,26 +55,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # The worker: runs inside the plugin's venv, one measurement per process.
-
-
-def kilobytes(field: str) -> int | None:
-    """A field of /proc/self/status such as VmRSS, in kB; None off Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak() -> bool:
-    """Make VmHWM (the peak RSS) start again from the current RSS."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def worker_stream(model_id: str, tokens: int) -> None:
@@ -125,15 +104,6 @@ def worker_import(module: str) -> None:
 # The driver: renders, installs, serves and reports.
 
 
-def run(*args, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [str(arg) for arg in args], env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
 def render_and_install(tmp: Path, env: dict[str, str]) -> Path:
     """The rendered plugin, installed editable into a new venv; returns its python."""
     from uv import find_uv_bin
@@ -141,9 +111,9 @@ def render_and_install(tmp: Path, env: dict[str, str]) -> Path:
     project = render(tmp, "llm-acme-chat", PLUGIN)
     uv = find_uv_bin()
     venv = tmp / "venv"
-    run(uv, "venv", "--quiet", "--python", sys.executable, venv, env=env)
+    check(uv, "venv", "--quiet", "--python", sys.executable, venv, env=env)
     python = venv / "bin" / "python"
-    run(uv, "pip", "install", "--quiet", "--python", python, "-e", project, env=env)
+    check(uv, "pip", "install", "--quiet", "--python", python, "-e", project, env=env)
     return python
 
 
@@ -162,7 +132,7 @@ def openai_baseline(user_path: Path, api_url: str) -> None:
 
 
 def measure(python: Path, env, *worker_args) -> dict:
-    output = run(python, __file__, "--worker", *worker_args, env=env)
+    output = check(python, __file__, "--worker", *worker_args, env=env)
     return json.loads(output.splitlines()[-1])
 
 

@@ -30,13 +30,12 @@ half the baseline's time; peak memory no higher than the baseline's.
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import clean_env, render
+from common import check, clean_env, render
 from uv import find_uv_bin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,16 +51,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--length", type=int, default=200_000, help="words out")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure")
     return parser.parse_args()
-
-
-def check(*args, env: dict[str, str]) -> str:
-    """Run a command that must succeed; return its standard output."""
-    result = subprocess.run(
-        [str(arg) for arg in args], env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
 
 
 def install(project: Path, tmp: Path, env: dict[str, str]) -> Path:

@@ -19,13 +19,12 @@ import resource
 import string
 import sys
 import time
-from pathlib import Path
 
 import llm
+from common import kilobytes, reset_peak
 from pydantic import Field
 
 VOCABULARY_SIZE = 5_000
-STATUS = Path("/proc/self/status")
 
 
 def make_corpus(words: int) -> str:
@@ -83,26 +82,6 @@ class TutorialMarkov(llm.Model):
 
 
 # Measuring
-
-
-def kilobytes(field: str) -> int | None:
-    """A field of /proc/self/status such as VmRSS, in kB; None off Linux."""
-    try:
-        for line in STATUS.read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak() -> bool:
-    """Make VmHWM (the peak RSS) start again from the current RSS."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def get_model(which: str) -> tuple[llm.Model, dict]:
