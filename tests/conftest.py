@@ -132,7 +132,8 @@ SLOW_MODULES = [
     "test_extras_installed.py",  # 42
     "test_ci_lowest.py",  # 40
     "test_plugin.py",  # 40
-    "test_distribution.py",  # 36
+    "test_distribution.py",  # 30
+    "test_troubleshooting.py",  # 12
     "test_update.py",  # 35
     "test_readme_commands.py",  # 29
     "test_ci_jobs.py",  # 23
