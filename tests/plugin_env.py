@@ -136,6 +136,13 @@ class PluginEnv:
         check(*ty_check, "--no-progress", cwd=project, env=self.env())
 
 
+def repo_env(user_path: Path) -> PluginEnv:
+    """The venv running the tests: it has llm, ruff and ty (the versions the
+    rendered projects pin), enough to lint and type-check a render that is not
+    installed, whose imports resolve to llm and the project's own files."""
+    return PluginEnv(Path(sys.prefix), user_path)
+
+
 class LlmServer:
     """One long-lived `llm_driver.py --serve` process in a venv: each `llm(...)` call
     runs one llm command line through llm's click entry point, as the `llm` program

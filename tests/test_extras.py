@@ -14,7 +14,7 @@ import pytest
 import tomllib
 
 from conftest import render_project
-from plugin_env import PluginEnv, check, run
+from plugin_env import PluginEnv, check, repo_env, run
 from test_update import (
     answers_of,
     assert_no_conflicts,
@@ -91,11 +91,7 @@ def assert_lint_clean(env: PluginEnv, project: Path) -> None:
 
 @pytest.fixture(scope="module")
 def checker(tmp_path_factory) -> PluginEnv:
-    """One venv with llm, ruff and ty, to lint and type-check renders that are
-    not installed: their imports resolve to llm and the project's own files."""
-    env = PluginEnv.create(tmp_path_factory.mktemp("checker") / ".venv")
-    env.pip_install("llm", "click", "pytest", RUFF, TY)
-    return env
+    return repo_env(tmp_path_factory.mktemp("llm-user"))
 
 
 @pytest.fixture(scope="module")

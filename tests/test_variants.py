@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conftest import install_editable, render_project
-from plugin_env import check
+from plugin_env import check, repo_env
 from test_rendering import HOSTILE, HOSTILE_AUTHOR
 
 VARIANTS = {
@@ -45,14 +45,18 @@ def projects(tmp_path_factory):
     }
 
 
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory):
+    return repo_env(tmp_path_factory.mktemp("llm-user"))
+
+
 @pytest.mark.parametrize("name", VARIANTS)
-def test_variant_lint_and_type_check_pass(projects, default_env, name):
-    """ruff and ty of the default plugin's venv (llm is all ty needs to resolve)."""
+def test_variant_lint_and_type_check_pass(projects, checker, name):
     project = projects[name]
-    check(default_env.bin / "ruff", "check", "--no-cache", ".", cwd=project)
-    check(default_env.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
-    ty = (default_env.bin / "ty", "check", "--python", default_env.path)
-    check(*ty, "--no-progress", cwd=project, env=default_env.env())
+    check(checker.bin / "ruff", "check", "--no-cache", ".", cwd=project)
+    check(checker.bin / "ruff", "format", "--no-cache", "--check", ".", cwd=project)
+    ty = (checker.bin / "ty", "check", "--python", checker.path)
+    check(*ty, "--no-progress", cwd=project, env=checker.env())
 
 
 def test_installed_variants_answer_under_their_ids(projects, tmp_path):
