@@ -35,7 +35,7 @@ from answer_space import (
     pypi_metadata_errors,
     validate,
 )
-from conftest import render_project, working_tree
+from conftest import EXTRAS, MODEL_KINDS, render_project
 from plugin_env import check
 from test_rendering import check_every_file_parses, markdown_text
 
@@ -43,8 +43,6 @@ from test_rendering import check_every_file_parses, markdown_text
 SCALE = int(os.environ.get("TEMPLATE_PROPERTY_SCALE", "1"))
 RENDERS = 5 * SCALE
 RUFF = (sys.executable, "-m", "ruff")
-MODEL_KINDS = list(CONFIG["model_kind"]["choices"].values())
-EXTRAS = list(CONFIG["extras"]["choices"].values())
 
 fast = settings(max_examples=30 * SCALE, deadline=None)
 renders = settings(
@@ -52,17 +50,6 @@ renders = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture(scope="module")
-def plain_template() -> Path:
-    return working_tree()
-
-
-def render(template: Path, destination: Path, answers: dict) -> Path:
-    """`template` is the working tree's copy that render_project renders."""
-    assert template == working_tree()
-    return render_project(destination, answers)
 
 
 def core_metadata(project: Path) -> str:
@@ -207,14 +194,12 @@ def test_model_ids_of_llm_are_reserved_and_the_list_is_current():
 
 
 @pytest.mark.parametrize("model_kind", MODEL_KINDS)
-def test_model_class_cannot_shadow_a_name_of_the_module(
-    plain_template, tmp_path, model_kind
-):
+def test_model_class_cannot_shadow_a_name_of_the_module(tmp_path, model_kind):
     """Every top-level name of the rendered module (with every extra), and every
     built-in name a class could take, is refused as model_class, as is X when
     AsyncX is taken."""
-    project = render(
-        plain_template, tmp_path / "p", {"model_kind": model_kind, "extras": EXTRAS}
+    project = render_project(
+        tmp_path / "p", {"model_kind": model_kind, "extras": EXTRAS}
     )
     source = (project / "llm_markov.py").read_text(encoding="utf-8")
     names = names_in_module(source) | set(dir(builtins))
@@ -266,7 +251,7 @@ def test_every_message_fits_80_columns_and_states_the_rule():
             assert len(question.get("help", "")) <= 78, key
 
 
-def test_derived_names_cannot_be_set(plain_template, tmp_path):
+def test_derived_names_cannot_be_set(tmp_path):
     for key, value in [
         ("module_name", "os"),
         ("short_name", "x"),
@@ -274,7 +259,7 @@ def test_derived_names_cannot_be_set(plain_template, tmp_path):
     ]:
         destination = tmp_path / key
         with pytest.raises(ValueError, match="come from plugin_name"):
-            render(plain_template, destination, {key: value})
+            render_project(destination, {key: value})
         assert not destination.exists()
 
 
@@ -292,12 +277,12 @@ def test_derived_names_cannot_be_set(plain_template, tmp_path):
         ("plugin_name", "llm-" + "a" * 37),
     ],
 )
-def test_harness_agrees_with_copier(plain_template, tmp_path, key, value):
+def test_harness_agrees_with_copier(tmp_path, key, value):
     message = validate(key, value)
     assert message
     destination = tmp_path / "project"
     with pytest.raises(ValueError) as raised:
-        render(plain_template, destination, {key: value})
+        render_project(destination, {key: value})
     assert str(raised.value) == copier_message(key, message)
     assert not destination.exists()
 
@@ -360,10 +345,8 @@ def answer_sets(draw):
         "extras": EXTRAS,
     }
 )
-def test_accepted_answers_render_a_sound_project(
-    plain_template, tmp_path_factory, answers
-):
-    project = render(plain_template, tmp_path_factory.mktemp("p") / "p", answers)
+def test_accepted_answers_render_a_sound_project(tmp_path_factory, answers):
+    project = render_project(tmp_path_factory.mktemp("p") / "p", answers)
     check_every_file_parses(project)
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
@@ -392,10 +375,10 @@ def test_accepted_answers_render_a_sound_project(
     key=st.sampled_from(["description", "author_name", "author_email", "plugin_name"]),
     value=ANY_TEXT,
 )
-def test_rejected_answers_write_nothing(plain_template, tmp_path_factory, key, value):
+def test_rejected_answers_write_nothing(tmp_path_factory, key, value):
     message = validate(key, value)
     assume(message)
     destination = tmp_path_factory.mktemp("rejected") / "project"
     with pytest.raises(ValueError, match=re.escape(copier_message(key, message))):
-        render(plain_template, destination, {key: value})
+        render_project(destination, {key: value})
     assert not destination.exists()

@@ -142,7 +142,7 @@ def test_badges_follow_the_answers(copie):
 
 
 # Every extra appears in the render with all of them selected.
-EXTRA_SETS = [[], EXTRAS] if EXTRAS else [[]]
+EXTRA_SETS = [[], EXTRAS]
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)

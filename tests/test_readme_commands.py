@@ -9,7 +9,6 @@ on PATH does.
 import glob
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import yaml
 
 from conftest import ROOT
 from plugin_env import check
-from test_update import GIT, commit_all, git
+from test_update import GIT, commit_all, copy_working_tree, git
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 RENDER_COMMAND, TEST_COMMAND = re.findall(r"```bash\n(.*?)\n```", README, re.DOTALL)[:2]
@@ -40,13 +39,7 @@ def clone(tmp_path_factory) -> Path:
     """A fresh clone of this repository's working tree, tagged v0.1.0 as a release
     is; it sits in its own folder, so the render lands in ../llm-markov beside it."""
     source = tmp_path_factory.mktemp("source") / "repo"
-    listed = check(
-        "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT
-    ).stdout
-    for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
+    copy_working_tree(source)
     git(source, "init", "--quiet")
     commit_all(source, "the template")
     git(source, "tag", "v0.1.0")
