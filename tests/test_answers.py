@@ -13,6 +13,7 @@ import io
 import os
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import llm
@@ -103,8 +104,6 @@ def test_the_forbidden_class_is_derived_from_unicode_categories():
 
 
 def unicodedata_assigned(character: str) -> bool:
-    import unicodedata
-
     return unicodedata.category(character) != "Cn"
 
 

@@ -35,7 +35,6 @@ HOOKS = {
     "commands": "register_commands",
 }
 TY = "ty==0.0.104"
-RUFF = "ruff>=0.17,<0.18"
 README_SECTIONS = {
     "en": ["Embeddings", "Tools", "Fragments", "Commands"],
     "zh": [
