@@ -16,15 +16,13 @@ from conftest import MODEL_KINDS, render_project
 from plugin_env import run
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE_GITHUB = REPO / "template" / "{% if github_actions %}.github{% endif %}"
+TEMPLATE_GITHUB = REPO / "template" / ".github"
 REPO_GITHUB = REPO / ".github"
 
 # The template's test.yml is Jinja (its Python matrix follows the model kind): it is
 # validated as rendered, for each kind, below.
 WORKFLOWS = [
-    TEMPLATE_GITHUB
-    / "workflows"
-    / "{% if license != 'Proprietary' %}publish.yml{% endif %}",
+    TEMPLATE_GITHUB / "workflows" / "publish.yml",
     REPO_GITHUB / "workflows" / "test.yml",
 ]
 DEPENDABOT = [
