@@ -1,4 +1,5 @@
 """A fake OpenAI-compatible API on 127.0.0.1, speaking the subset the plugin uses.
+Every test of the plugin talks to it.
 
 POST /v1/chat/completions answers like a real API, streamed (server-sent events
 ending in [DONE]) or not. The last message decides the reply:
@@ -16,12 +17,20 @@ ending in [DONE]) or not. The last message decides the reply:
 - "malformed": an event that is not JSON
 - anything else: "You said: <text>", plus the types of any images
 
+POST /v1/embeddings turns each text into 26 numbers, how often each letter a to z
+occurs in it, so texts that share words come out similar. They are sent in reverse
+order, each with its index, as APIs may do. A text holding "status 500" (any code)
+gets that HTTP error.
+
+GET /v1/models lists `models`.
+
 A wrong key gets 401 (quoting the key, as some real APIs do), an unknown model 404.
 Every request is kept in `requests` for the tests to inspect.
 """
 
 import json
 import re
+import string
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,14 +39,15 @@ from typing import Any, Self
 JsonDict = dict[str, Any]
 
 
-class FakeChatAPI:
+class FakeAPI:
     def __init__(self, api_key: str, model: str):
         self.api_key = api_key
         self.model = model
+        self.models = [model, "another-model"]
         self.slow_seconds = 1.0
         self.requests: list[JsonDict] = []
         # Each server has its own handler class, which knows the server's state.
-        handler = type("FakeChatHandler", (Handler,), {"api": self})
+        handler = type("FakeHandler", (Handler,), {"api": self})
         self.server = Server(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
 
@@ -132,22 +142,50 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real APIs do
-    api: FakeChatAPI
+    api: FakeAPI
 
     def log_message(self, format, *args):
         pass  # keep test output clean
 
+    def do_GET(self):
+        if not self.record_and_authorize(body=None):
+            return
+        if self.path != "/v1/models":
+            return self.send_json(404, error(f"Unknown path {self.path}"))
+        models = [{"id": model, "object": "model"} for model in self.api.models]
+        self.send_json(200, {"object": "list", "data": models})
+
     def do_POST(self):
-        api = self.api
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        api.requests.append(
+        if not self.record_and_authorize(body):
+            return
+        if self.path == "/v1/embeddings":
+            return self.embeddings(body["input"])
+        if self.path != "/v1/chat/completions":
+            return self.send_json(404, error(f"Unknown path {self.path}"))
+        self.chat(body)
+
+    def record_and_authorize(self, body) -> bool:
+        self.api.requests.append(
             {"path": self.path, "headers": dict(self.headers), "body": body}
         )
         key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-        if self.path != "/v1/chat/completions":
-            return self.send_json(404, error(f"Unknown path {self.path}"))
-        if key != api.api_key:
-            return self.send_json(401, error(f"Incorrect API key provided: {key}"))
+        if key != self.api.api_key:
+            self.send_json(401, error(f"Incorrect API key provided: {key}"))
+            return False
+        return True
+
+    def embeddings(self, texts: list[str]):
+        if status := re.search(r"status (\d{3})", " ".join(texts)):
+            return self.send_json(int(status[1]), error(f"Fake error {status[1]}"))
+        data = [
+            {"object": "embedding", "index": index, "embedding": letter_counts(text)}
+            for index, text in enumerate(texts)
+        ]
+        self.send_json(200, {"object": "list", "data": data[::-1]})
+
+    def chat(self, body: JsonDict):
+        api = self.api
         if body.get("model") != api.model:
             return self.send_json(404, error(f"No model {body.get('model')}"))
         text, _ = text_and_images(body["messages"][-1].get("content"))
@@ -198,6 +236,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def letter_counts(text: str) -> list[float]:
+    return [float(text.lower().count(letter)) for letter in string.ascii_lowercase]
 
 
 def error(message: str) -> JsonDict:
