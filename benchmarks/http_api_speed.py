@@ -144,12 +144,12 @@ def main() -> None:
         return worker_import("llm_acme_chat")
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from fake_api import FakeChatAPI
+    from fake_api import FakeAPI
 
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="http-api-speed-") as tmp_name,
-        FakeChatAPI(api_key=KEY, model="acme-chat") as api,
+        FakeAPI(api_key=KEY, model="acme-chat") as api,
     ):
         tmp = Path(tmp_name)
         user_path = tmp / "llm-user"

@@ -9,16 +9,11 @@ import importlib.machinery
 import types
 from pathlib import Path
 
-SOURCE = (
-    Path(__file__).resolve().parent.parent
-    / "template"
-    / "tests"
-    / "{% if model_kind == 'http-api' %}fake_api.py{% endif %}"
-)
+SOURCE = Path(__file__).resolve().parent.parent / "template" / "tests" / "fake_api.py"
 
-# The file name does not end in .py, so the loader is named explicitly.
+# Loaded under a name of its own, apart from this module's.
 _loader = importlib.machinery.SourceFileLoader("template_fake_api", str(SOURCE))
 _module = types.ModuleType(_loader.name)
 _loader.exec_module(_module)
 
-FakeChatAPI = _module.FakeChatAPI
+FakeAPI = _module.FakeAPI

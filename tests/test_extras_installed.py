@@ -34,6 +34,7 @@ HOOKS = [
     "register_embedding_models",
     "register_fragment_loaders",
     "register_models",
+    "register_template_loaders",
     "register_tools",
 ]
 
@@ -82,17 +83,13 @@ def load_module(path: Path):
 
 
 @pytest.fixture(scope="module")
-def fake_apis(http_api_full):
-    """The rendered project's own fakes of the API, on 127.0.0.1, serving the
-    `llm` processes: one for chat completions, one for embeddings and models."""
-    tests = http_api_full[0] / "tests"
-    chat_api = load_module(tests / "fake_api.py").FakeChatAPI
-    extras_api = load_module(tests / "fake_extras_api.py").FakeExtrasAPI
-    with (
-        chat_api(api_key=API_KEY, model="markov") as chat,
-        extras_api(api_key=API_KEY, models=["markov", "markov-large"]) as extras,
-    ):
-        yield chat, extras
+def fake_api(http_api_full):
+    """The rendered project's own fake of the API, on 127.0.0.1, serving the `llm`
+    processes: chat completions, embeddings and the model list."""
+    fake_api = load_module(http_api_full[0] / "tests" / "fake_api.py").FakeAPI
+    with fake_api(api_key=API_KEY, model="markov") as server:
+        server.models = ["markov", "markov-large"]
+        yield server
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -201,7 +198,7 @@ def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
     assert_clean_error(
         missing_folder,
         f"Error: Could not load fragment markov:{texts / 'missing'}: "
-        f"{texts / 'missing'} is not a folder",
+        f"{texts / 'missing'} does not exist",
     )
     assert not_utf8.exit_code == 1 and not_utf8.traceback is None
     assert "café.txt is not UTF-8 text" in not_utf8.stderr
@@ -229,13 +226,11 @@ def test_a_command_in_a_real_llm_process(markov_full):
     assert "most frequent: a (3), b (1)\n" in result.stdout
 
 
-def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_path):
+def test_http_api_extras_through_the_cli(http_api_full, fake_api, texts, tmp_path):
     _, env = http_api_full
-    chat, extras = fake_apis
     animals = texts / "animals"
     cats = (animals / "cats.txt").read_text(encoding="utf-8")
-    at_chat = {BASE_URL_ENV_VAR: chat.url}
-    at_extras = {BASE_URL_ENV_VAR: extras.url}
+    at_chat = at_extras = {BASE_URL_ENV_VAR: fake_api.url}
     (
         plugins,
         embed,
@@ -249,6 +244,7 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_pa
         missing_folder,
         models,
         models_wrong_key,
+        template,
     ) = env.llm_batch(
         ["plugins"],
         {"args": ["embed", "-m", "markov-embed", "-c", "abc"], "env": at_extras},
@@ -282,6 +278,7 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_pa
             "args": ["markov", "models", "--refresh", "--key", "sk-bad"],
             "env": at_extras,
         },
+        {"args": ["-t", "markov:summary", "the cat sat"], "env": at_chat},
         LLM_USER_PATH=str(tmp_path),
         **{KEY_ENV_VAR: API_KEY},
     )
@@ -293,7 +290,7 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_pa
     assert found[0] == "cats.txt" and len(found) == 3
     assert_clean_error(
         wrong_key,
-        f"Error: 401 from POST {extras.url}/embeddings: the API refused the key: "
+        f"Error: 401 from POST {fake_api.url}/embeddings: the API refused the key: "
         "set a valid one with `llm keys set markov`",
     )
     assert_clean_error(
@@ -306,7 +303,12 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_pa
 
     # The fake API asks for the tool, then answers with the tool's result.
     assert assert_ok(tool_chain) == "The tool said: 3\n"
-    offered, answered, _ = (request["body"] for request in chat.requests[-3:])
+    chats = [
+        request["body"]
+        for request in fake_api.requests
+        if request["path"].endswith("/chat/completions")
+    ]
+    offered, answered, fragments, summary = chats[-4:]
     assert offered["tools"][0]["function"]["name"] == "count_occurrences"
     assert answered["messages"][-1] == {
         "role": "tool",
@@ -314,17 +316,19 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_apis, texts, tmp_pa
         "content": "3",
     }
     assert_ok(with_fragments)
-    assert "goldfish swim" in json.dumps(chat.last_body["messages"])
+    assert "goldfish swim" in json.dumps(fragments["messages"])
     assert_clean_error(
         missing_folder,
         "Error: Could not load fragment markov:/no/such/folder: "
-        "/no/such/folder is not a folder",
+        "/no/such/folder does not exist",
     )
+    assert assert_ok(template) == "You said: the cat sat\n"
+    assert summary["messages"][0]["role"] == "system"
 
     assert assert_ok(models) == "markov\nmarkov-large\n"
     assert_clean_error(
         models_wrong_key,
-        f"Error: 401 from GET {extras.url}/models: the API refused the key: "
+        f"Error: 401 from GET {fake_api.url}/models: the API refused the key: "
         "set a valid one with `llm keys set markov`",
     )
 

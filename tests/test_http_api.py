@@ -9,7 +9,7 @@ import json
 import sqlite3
 
 import pytest
-from fake_api import FakeChatAPI
+from fake_api import FakeAPI
 
 from conftest import render_project
 from plugin_env import PluginEnv, check
@@ -52,13 +52,13 @@ def env(projects, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def acme_api():
-    with FakeChatAPI(api_key=KEY, model="acme-chat") as api:
+    with FakeAPI(api_key=KEY, model="acme-chat") as api:
         yield api
 
 
 @pytest.fixture(scope="module")
 def orbit_api():
-    with FakeChatAPI(api_key=KEY, model="orbit/large-2@v1") as api:
+    with FakeAPI(api_key=KEY, model="orbit/large-2@v1") as api:
         yield api
 
 
