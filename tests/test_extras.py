@@ -19,7 +19,6 @@ from plugin_env import PluginEnv, check, repo_env, run
 from test_update import (
     answers_of,
     assert_no_conflicts,
-    assert_user_edits_kept,
     make_user_edits,
     render_v1,
     template_v1,  # noqa: F401 (the fixture of a git repository of this template)

@@ -1,0 +1,124 @@
+"""The generated layout: every file under template/ is rendered by some answers, a
+render of each kind with and without every extra has one module per concern, no
+file longer than 300 lines, and no word in its code about how it was made."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXTRAS, MODEL_KINDS, ROOT, render_project
+
+COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+# (model kind, extras) of the renders that, together, hold every template file.
+RENDERS = [(kind, extras) for kind in MODEL_KINDS for extras in ([], EXTRAS)]
+# Words about the making of a project, not about the plugin.
+TEMPLATE_WORDING = re.compile(
+    r"copier|\bextras?\b|\bquestions?\b|model_kind|\brender(ed|s)?\b|\{\{|\{%|jinja",
+    re.IGNORECASE,
+)
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory) -> dict[tuple[str, bool], Path]:
+    root = tmp_path_factory.mktemp("layout")
+    return {
+        (kind, bool(extras)): render_project(
+            root / f"{kind}-{len(extras)}" / "llm-markov",
+            {"model_kind": kind, "extras": extras},
+        )
+        for kind, extras in RENDERS
+    }
+
+
+def files_of(project: Path) -> set[str]:
+    return {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.parts
+    }
+
+
+def template_files() -> set[str]:
+    """The paths under template/ as a render with module_name llm_markov names them
+    (the answers file is named by copier itself)."""
+    names = set()
+    for path in (ROOT / "template").rglob("*"):
+        if path.is_file():
+            name = path.relative_to(ROOT / "template").as_posix()
+            name = name.replace("{{module_name}}", "llm_markov").removesuffix(".jinja")
+            names.add(
+                name.replace("{{_copier_conf.answers_file}}", ".copier-answers.yml")
+            )
+    return names
+
+
+def test_every_template_file_is_rendered_by_some_answers(renders):
+    rendered = set().union(*(files_of(project) for project in renders.values()))
+    assert template_files() - rendered == set()
+
+
+def test_the_extras_in_exclude_are_the_extras_choices():
+    """_exclude names each extra's files; a new extra must be added there too."""
+    patterns = " ".join(COPIER_YML["_exclude"])
+    named = set(re.findall(r"'(\w+)' in \(extras", patterns))
+    assert named == set(EXTRAS)
+
+
+def test_markov_without_extras_is_the_tutorials_single_module(renders):
+    files = files_of(renders["markov", False])
+    assert "llm_markov.py" in files
+    assert not [name for name in files if name.startswith("llm_markov/")]
+    assert not (renders["markov", False] / "llm_markov").exists()
+
+
+@pytest.mark.parametrize(
+    "kind, modules",
+    [
+        ("markov", ["__init__", "markov"]),
+        ("http-api", ["__init__", "client", "models", "protocol"]),
+    ],
+)
+def test_other_renders_are_a_package_of_one_module_per_concern(renders, kind, modules):
+    if kind != "markov":
+        files = files_of(renders[kind, False])
+        assert {f"llm_markov/{name}.py" for name in modules} == {
+            name for name in files if name.startswith("llm_markov")
+        }
+    files = files_of(renders[kind, True])
+    expected = {f"llm_markov/{name}.py" for name in [*modules, *EXTRAS]}
+    assert {name for name in files if name.startswith("llm_markov")} == expected
+    assert {f"tests/test_{extra}.py" for extra in EXTRAS} <= files
+
+
+def test_hooks_live_in_init_and_nowhere_else(renders):
+    for (kind, extras), project in renders.items():
+        if (kind, extras) == ("markov", False):
+            continue
+        for path in (project / "llm_markov").glob("*.py"):
+            hooks = path.read_text(encoding="utf-8").count("@llm.hookimpl")
+            assert bool(hooks) is (path.name == "__init__.py"), path
+
+
+def test_no_generated_file_is_longer_than_300_lines(renders):
+    for project in renders.values():
+        for path in project.rglob("*.py"):
+            lines = path.read_text(encoding="utf-8").count("\n")
+            assert lines <= 300, f"{path.relative_to(project)}: {lines} lines"
+
+
+def test_no_code_speaks_of_how_it_was_made(renders):
+    for project in renders.values():
+        for path in project.rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            found = [match.group(0) for match in TEMPLATE_WORDING.finditer(text)]
+            assert not found, f"{path.relative_to(project)}: {found}"
+
+
+def test_no_import_inside_a_function(renders):
+    """Imports sit at the top of each module, so a reader sees what it needs."""
+    nested = re.compile(r"^[ \t]+(import \w|from \S+ import )", re.MULTILINE)
+    for project in renders.values():
+        for path in project.rglob("*.py"):
+            assert not nested.findall(path.read_text(encoding="utf-8")), path
