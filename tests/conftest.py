@@ -128,11 +128,12 @@ SLOW_MODULES = [
     "test_extras.py",  # 22
     "test_http_api.py",  # 21
     "test_questions.py",  # 20
+    "test_update_from_releases.py",  # 19
+    "test_update_from_releases_api.py",  # 17
     "test_troubleshooting.py",  # 12
     "test_variants.py",  # 17
     "test_answers.py",  # 14
     "test_rendering.py",  # 14
-    "test_update_from_v0_1.py",  # 10
     "test_workflows.py",  # 11
     "test_copie.py",  # 7
 ]
