@@ -220,6 +220,16 @@ class Scenario:
     edits: tuple[Edit, ...]
     new_files: dict[str, str] = field(default_factory=dict)
     until: str | None = None
+    # (path, release): a file that renders before `release` had and the update
+    # leaves in place, as the message after the update says (copier applies the new
+    # _exclude to its copy of the old version, so a file that leaves the layout is
+    # never deleted). The user deletes it after moving any changes.
+    left_behind: tuple[tuple[str, str], ...] = ()
+
+    def left_behind_by(self, release: Release) -> list[str]:
+        return [
+            path for path, until in self.left_behind if release.key < Version(until)
+        ]
 
     def covers(self, release: Release) -> bool:
         return self.until is None or release.key < Version(self.until)
@@ -292,6 +302,8 @@ SCENARIOS = (
             ),
         ),
         new_files={"tests/test_user_model.py": HTTP_API_USER_TEST},
+        # Until v0.3.0 the http-api plugin was one module; now it is a package.
+        left_behind=(("llm_acme_chat.py", "0.3.0"),),
     ),
 )
 
@@ -423,6 +435,9 @@ class Updates:
         assert_no_conflicts(project)
         unmerged = git(project, "diff", "--name-only", "--diff-filter=U")
         assert unmerged == "", f"unmerged paths after the update: {unmerged}"
+        for name in scenario.left_behind_by(case.release):
+            assert (project / name).is_file(), f"{name} was not left in place"
+            (project / name).unlink()  # what the message after the update says
         updated = project_files(project)
         assert_same_files(updated, expected_files(self, scenario))
         # Every release of a scenario updates to the same files, byte for byte (just
