@@ -194,14 +194,15 @@ def test_model_ids_of_llm_are_reserved_and_the_list_is_current():
 
 @pytest.mark.parametrize("model_kind", MODEL_KINDS)
 def test_model_class_cannot_shadow_a_name_of_the_module(tmp_path, model_kind):
-    """Every top-level name of the rendered module (with every extra), and every
+    """Every top-level name of the rendered modules (with every extra), and every
     built-in name a class could take, is refused as model_class, as is X when
     AsyncX is taken."""
     project = render_project(
         tmp_path / "p", {"model_kind": model_kind, "extras": EXTRAS}
     )
-    source = (project / "llm_markov.py").read_text(encoding="utf-8")
-    names = names_in_module(source) | set(dir(builtins))
+    names = set(dir(builtins))
+    for path in (project / "llm_markov").glob("*.py"):
+        names |= names_in_module(path.read_text(encoding="utf-8"))
     own = {"Markov", "AsyncMarkov"}  # the model classes themselves
     candidates = {name for name in names - own if CLASS_NAME.match(name)}
     candidates |= {
@@ -210,7 +211,7 @@ def test_model_class_cannot_shadow_a_name_of_the_module(tmp_path, model_kind):
         if name.startswith("Async") and CLASS_NAME.match(name.removeprefix("Async"))
     }
     allowed = sorted(name for name in candidates if validate("model_class", name) == "")
-    assert allowed == [], "add these to model_class's list of taken names"
+    assert allowed == [], f"add these to model_class's list of taken names: {allowed}"
 
 
 @fast
