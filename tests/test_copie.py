@@ -81,13 +81,13 @@ def test_ci_tests_every_python_that_requires_python_allows(kind_project):
 
 
 def test_agents_md_names_the_commands_and_conventions(kind_project):
-    _, project = kind_project
+    kind, project = kind_project
     agents = (project / "AGENTS.md").read_text(encoding="utf-8")
     for command in ("uv run pytest", "uv run ruff check", "uv run ty check"):
         assert command in agents
     assert "LLM_USER_PATH=$(mktemp -d) " in agents
     assert "uv run llm -m acme-1 " in agents
-    assert "`llm_acme.py`" in agents
+    assert ("`llm_acme.py`" if kind == "markov" else "`llm_acme/`") in agents
     for convention in ("register_models", "llm.Options", "execute(", "llm.ModelError"):
         assert convention in agents
     assert 'llm.get_model("acme-1")' in agents and "CliRunner" in agents
