@@ -23,20 +23,16 @@ from test_extras import (
     subsets,
     ty_diagnostics,
 )
+from test_extras import (
+    HOOKS as EXTRA_HOOKS,
+)
 
 LLM_ECHO = "llm-echo==0.5"  # a debug model that asks for the tool calls it is told to
 # The http-api render's names (plugin llm-markov): its key and base URL variables.
 API_KEY = "sk-test-extras"
 KEY_ENV_VAR = "MARKOV_API_KEY"
 BASE_URL_ENV_VAR = "MARKOV_BASE_URL"
-HOOKS = [
-    "register_commands",
-    "register_embedding_models",
-    "register_fragment_loaders",
-    "register_models",
-    "register_template_loaders",
-    "register_tools",
-]
+HOOKS = sorted(["register_models", *EXTRA_HOOKS.values()])
 
 
 def assert_clean_error(result, message: str) -> None:
