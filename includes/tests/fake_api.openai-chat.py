@@ -65,11 +65,6 @@ class FakeAPI(LoopbackServer):
         self.models: list[str | JsonDict] = [model, "another-model"]
         self.model_list: Any = None
         self.slow_seconds = 1.0
-        self.requests: list[JsonDict] = []
-
-    @property
-    def last_body(self) -> JsonDict:
-        return self.requests[-1]["body"]
 
     @staticmethod
     def key_of(request: JsonDict) -> str:
@@ -190,8 +185,7 @@ class Handler(JsonHandler):
         self.chat(body)
 
     def record_and_authorize(self, body) -> bool:
-        request = {"path": self.path, "headers": dict(self.headers), "body": body}
-        self.api.requests.append(request)
+        request = self.record(body)
         key = self.api.key_of(request)
         if key != self.api.api_key:
             self.send_json(401, error(f"Incorrect API key provided: {key}"))

@@ -9,13 +9,19 @@ from typing import Any, Self
 
 class LoopbackServer:
     """Serves `handler` (a JsonHandler subclass that gets this object as its
-    `api`) on a free port of 127.0.0.1 while in a `with` block."""
+    `api`) on a free port of 127.0.0.1 while in a `with` block, and keeps every
+    request it gets in `requests`."""
 
     def __init__(self, handler: type["JsonHandler"], path: str = "/v1"):
         # Each server has its own handler class, which knows the server's state.
         handler = type(handler.__name__, (handler,), {"api": self})
         self.server = Server(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}{path}"
+        self.requests: list[dict[str, Any]] = []
+
+    @property
+    def last_body(self) -> Any:
+        return self.requests[-1]["body"]
 
     def __enter__(self) -> Self:
         # A short poll interval makes shutdown() quick.
@@ -43,6 +49,12 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass  # keep test output clean
+
+    def record(self, body: Any) -> dict[str, Any]:
+        """Keep the request in the server's `requests`, and return it."""
+        request = {"path": self.path, "headers": dict(self.headers), "body": body}
+        self.api.requests.append(request)
+        return request
 
     def read_json(self) -> Any:
         return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
