@@ -36,7 +36,7 @@ from answer_space import (
     pypi_metadata_errors,
     validate,
 )
-from conftest import EXTRAS, MODEL_KINDS, render_project
+from conftest import EXTRAS, MODEL_KINDS, PROTOCOL_EXTRAS, PROTOCOLS, render_project
 from plugin_env import check
 from test_rendering import check_every_file_parses, markdown_text
 
@@ -192,14 +192,17 @@ def test_model_ids_of_llm_are_reserved_and_the_list_is_current():
             assert "llm already has" in validate("model_id", variant), variant
 
 
-@pytest.mark.parametrize("model_kind", MODEL_KINDS)
-def test_model_class_cannot_shadow_a_name_of_the_module(tmp_path, model_kind):
+@pytest.mark.parametrize(
+    "model_kind, protocol",
+    [(kind, "openai-chat") for kind in MODEL_KINDS] + [("http-api", PROTOCOLS[1])],
+)
+def test_model_class_cannot_shadow_a_name_of_the_module(tmp_path, model_kind, protocol):
     """Every top-level name of the rendered modules (with every extra), and every
     built-in name a class could take, is refused as model_class, as is X when
     AsyncX is taken."""
-    project = render_project(
-        tmp_path / "p", {"model_kind": model_kind, "extras": EXTRAS}
-    )
+    answers = {"model_kind": model_kind, "extras": PROTOCOL_EXTRAS[protocol]}
+    answers |= {"api_protocol": protocol, "plugin_name": "llm-markov"}
+    project = render_project(tmp_path / "p", answers)
     names = set(dir(builtins))
     for path in (project / "llm_markov").glob("*.py"):
         names |= names_in_module(path.read_text(encoding="utf-8"))
@@ -307,6 +310,10 @@ def answer_sets(draw):
         "extras": draw(st.lists(st.sampled_from(EXTRAS), unique=True)),
     }
     if answers["model_kind"] == "http-api":
+        protocol = draw(st.sampled_from(PROTOCOLS))
+        answers["api_protocol"] = protocol
+        extras = PROTOCOL_EXTRAS[protocol]
+        answers["extras"] = [extra for extra in answers["extras"] if extra in extras]
         answers |= {
             "api_base_url": draw(
                 st.from_regex(
