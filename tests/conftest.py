@@ -124,6 +124,7 @@ SLOW_MODULES = [
     "test_update.py",  # 35
     "test_distribution.py",  # 30
     "test_readme_commands.py",  # 29
+    "test_readme_flow.py",  # 40
     "test_ci_jobs.py",  # 23
     "test_extras.py",  # 22
     "test_http_api.py",  # 21
