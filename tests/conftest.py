@@ -118,13 +118,14 @@ def pytest_configure(config):
 # pytest-xdist (--dist loadfile) hands out the long modules while the short ones
 # fill the gaps at the end instead of one long module running alone.
 SLOW_MODULES = [
+    "test_readme_flow_test_first.py",  # 48
+    "test_readme_flow.py",  # 40
     "test_extras_installed.py",  # 42
     "test_ci_lowest.py",  # 40
     "test_plugin.py",  # 40
     "test_update.py",  # 35
     "test_distribution.py",  # 30
     "test_readme_commands.py",  # 29
-    "test_readme_flow.py",  # 40
     "test_ci_jobs.py",  # 23
     "test_extras.py",  # 22
     "test_http_api.py",  # 21

@@ -239,25 +239,6 @@ def test_commit_the_render_first_then_test_change_commit_update(template, tmp_pa
     assert git(project, "rev-list", "--count", "HEAD").strip() == "3"
 
 
-def test_test_first_then_commit_change_commit_update(template, tmp_path):
-    env = user_env(tmp_path)
-    project, readme = render_and_read(template, tmp_path)
-
-    tests = passed_count(bash(readme.test, project, env))
-    assert tests > 0
-    assert (project / "uv.lock").is_file() and (project / ".venv").is_dir()
-    bash(readme.start, project, env)
-    # `git add -A` took uv.lock and left out .venv and the caches.
-    assert_committed_as_the_readme_says(project)
-
-    change_the_plugin(project)
-    bash(readme.commit, project, env)
-    assert_committed_as_the_readme_says(project)
-
-    update_and_test_again(project, template, readme, env, tests + 1)
-    assert git(project, "rev-list", "--count", "HEAD").strip() == "3"
-
-
 def test_both_languages_give_the_same_commands(default_project, tmp_path):
     english = Readme(read(default_project / "README.md"))
     chinese_project = render_project(tmp_path / "zh", {"readme_language": "zh"})
@@ -269,32 +250,3 @@ def test_both_languages_give_the_same_commands(default_project, tmp_path):
         "uv run ruff format --check",
         "uv run ty check",
     ]
-
-
-def test_the_readme_ways_to_get_uv(default_project, tmp_path):
-    """The PEP 668-safe way, in a home folder of its own: uv and uvx work from
-    ~/.local/bin. And `pip install --user` is refused where the README says so."""
-    home = tmp_path / "home"
-    home.mkdir()
-    readme = read(default_project / "README.md")
-    assert "`python3 -m pip install --user uv`" in readme
-    env = {
-        **user_env(tmp_path),
-        "HOME": str(home),
-        # pip's cache stays the user's, so the wheel of uv is not fetched each run.
-        "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME")
-        or str(Path.home() / ".cache"),
-        "PATH": f"/usr/bin{os.pathsep}/bin",
-    }
-    bash(Readme(readme).get_uv, home, env)
-    for program in ("uv", "uvx"):
-        version = check(home / ".local" / "bin" / program, "--version", env=env)
-        assert version.stdout.startswith(f"{program} ")
-
-    externally_managed = list(Path("/usr/lib").glob("python3*/EXTERNALLY-MANAGED"))
-    user_install = run("python3", "-m", "pip", "install", "--user", "uv", env=env)
-    if externally_managed:
-        assert user_install.returncode != 0
-        assert "externally-managed-environment" in user_install.stderr
-    else:
-        assert user_install.returncode == 0, user_install.stderr
