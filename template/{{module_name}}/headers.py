@@ -20,27 +20,27 @@ SHORTEST_SECRET = 4  # shorter values are no secret, and masking them garbles te
 
 
 def checked_headers(
-    headers: Mapping[str, str], extra: str, extra_name: str
+    headers: Mapping[str, str], more_headers: str, setting_name: str
 ) -> dict[str, str]:
-    """`headers` (the key's) and `extra`, a JSON object of more headers from the
-    setting `extra_name`, each value without the whitespace around its words.
+    """`headers` (the key's) and `more_headers`, a JSON object of more headers from the
+    setting `setting_name`, each value without the whitespace around its words.
     ValueError, in words that never show a value, if one cannot be sent."""
     try:
-        more = json.loads(extra) if extra.strip() else {}
+        more = json.loads(more_headers) if more_headers.strip() else {}
     except ValueError:
         more = None
     if not isinstance(more, dict) or not all(
         isinstance(name, str) and HEADER_NAME.fullmatch(name) and isinstance(value, str)
         for name, value in more.items()
     ):
-        raise ValueError(extra_name + ' must be a JSON object like {"X-Team": "ml"}')
+        raise ValueError(setting_name + ' must be a JSON object like {"X-Team": "ml"}')
     checked = {}
     for name, value in {**headers, **more}.items():
         words = (word.strip() for word in value.split(" "))
         value = checked[name] = " ".join(word for word in words if word)
         bad = next((c for c in value if not " " <= c <= "~"), None)
         if bad is not None:
-            where = f"{extra_name}'s {name}" if name in more else "the API key"
+            where = f"{setting_name}'s {name}" if name in more else "the API key"
             raise ValueError(
                 f"{where} holds a character an HTTP header cannot carry "
                 f"(U+{ord(bad):04X} at position {value.index(bad)}): set it again"
