@@ -129,6 +129,7 @@ SLOW_MODULES = [
     "test_ci_jobs.py",  # 23
     "test_extras.py",  # 22
     "test_http_api.py",  # 21
+    "test_http_client.py",  # 30 alone
     "test_questions.py",  # 20
     "test_update_from_releases.py",  # 19
     "test_update_from_releases_api.py",  # 17

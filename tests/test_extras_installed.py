@@ -307,6 +307,7 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_api, texts, tmp_pat
         },
         {"args": ["-t", "markov:summary", "the cat sat"], "env": at_chat},
         LLM_USER_PATH=str(tmp_path),
+        MARKOV_RETRIES="0",  # the fake API fails on purpose
         **{KEY_ENV_VAR: API_KEY},
     )
 

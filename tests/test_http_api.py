@@ -136,7 +136,11 @@ def results(env, acme_api, orbit_api, tmp_path_factory):
     commands["logs"] = {"args": ["logs", "-n", "0", "--json"]}
     commands["plugins"] = {"args": ["plugins"]}
     commands.update(orbit_commands(orbit_api))
-    results = env.llm_batch(*commands.values(), ACME_CHAT_BASE_URL=acme_api.url)
+    # Retries off: the fake API fails on purpose (test_http_client.py retries).
+    no_retries = {"ACME_CHAT_RETRIES": "0", "ORBIT_RETRIES": "0"}
+    results = env.llm_batch(
+        *commands.values(), ACME_CHAT_BASE_URL=acme_api.url, **no_retries
+    )
     return dict(zip(commands, results, strict=True))
 
 

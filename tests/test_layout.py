@@ -77,7 +77,11 @@ def test_markov_without_extras_is_the_tutorials_single_module(renders):
     "kind, modules",
     [
         ("markov", ["__init__", "markov"]),
-        ("http-api", ["__init__", "client", "models", "protocol"]),
+        (
+            "http-api",
+            ["__init__", "client", "headers", "models", "protocol", "retries"]
+            + ["transport"],
+        ),
     ],
 )
 def test_other_renders_are_a_package_of_one_module_per_concern(renders, kind, modules):
