@@ -21,10 +21,19 @@ def load_workflow(project: Path) -> dict:
     return yaml.safe_load((project / ".github" / "workflows" / "test.yml").read_text())
 
 
-def fresh_checkout(default_project: Path, destination: Path) -> Path:
-    """A copy of the rendered project, as actions/checkout gives a job."""
-    litter = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".venv", "uv.lock")
-    return Path(shutil.copytree(default_project, destination, ignore=litter))
+def fresh_checkout(
+    default_project: Path, destination: Path, keep_lock: bool = False
+) -> Path:
+    """A copy of the rendered project, as actions/checkout gives a job: right after
+    a render (no uv.lock), or with `keep_lock` the project's uv.lock committed."""
+    litter = [
+        "__pycache__",
+        ".ruff_cache",
+        ".venv",
+        *([] if keep_lock else ["uv.lock"]),
+    ]
+    ignore = shutil.ignore_patterns(*litter)
+    return Path(shutil.copytree(default_project, destination, ignore=ignore))
 
 
 # The user's uv settings that a test keeps: where the cache is and which index to use.
@@ -72,21 +81,32 @@ def expand(value, env: dict[str, str]) -> str:
     return text
 
 
-def run_job(workflow: dict, name: str, project: Path, tmp_path: Path) -> str:
-    """Run the `run:` steps of job `name` in `project`, as GitHub runs them (bash
-    with -e and pipefail); every step must succeed. Returns their output."""
-    job = workflow["jobs"][name]
+def job_env(workflow: dict, job: dict, tmp_path: Path) -> dict[str, str]:
     env = runner_env(tmp_path)
     for scope in (workflow, job):
         env.update({key: expand(v, env) for key, v in scope.get("env", {}).items()})
+    return env
+
+
+def run_step(step: dict, project: Path, env: dict[str, str]):
+    """Run one `run:` step in `project` as GitHub runs it: bash with -e and
+    pipefail (the shell the workflow's defaults name)."""
+    step_env = {key: expand(v, env) for key, v in step.get("env", {}).items()}
+    script = expand(step["run"], env)
+    bash = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+    return run(*bash, cwd=project, env={**env, **step_env})
+
+
+def run_job(workflow: dict, name: str, project: Path, tmp_path: Path) -> str:
+    """Run the `run:` steps of job `name` in `project`; every step must succeed.
+    Returns their output."""
+    job = workflow["jobs"][name]
+    env = job_env(workflow, job, tmp_path)
     output = ""
     steps = [step for step in job["steps"] if "run" in step]
     assert steps, f"job {name} has no run steps"
     for step in steps:
-        step_env = {key: expand(v, env) for key, v in step.get("env", {}).items()}
-        script = expand(step["run"], env)
-        bash = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
-        result = run(*bash, cwd=project, env={**env, **step_env})
+        result = run_step(step, project, env)
         output += result.stdout + result.stderr
         assert result.returncode == 0, f"step {step['name']!r} failed:\n{output}"
     return output

@@ -237,6 +237,7 @@ def test_every_message_fits_80_columns_and_states_the_rule():
         "copyright_year": ["26"],
         "api_base_url": ["ftp://x"],
         "api_model": [" x"],
+        "embedding_api_model": [" x"],
         "key_name": ["A B"],
         "key_env_var": ["a-b"],
     }

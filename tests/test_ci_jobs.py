@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ci_runner import fresh_checkout, load_workflow, passed_count, run_job, runner_env
+from ci_runner import (
+    fresh_checkout,
+    job_env,
+    load_workflow,
+    passed_count,
+    run_job,
+    run_step,
+    runner_env,
+)
 from plugin_env import UV, run
 
 PROMPT = "the cat sat on the mat"
@@ -30,7 +38,11 @@ def test_the_four_jobs_are_there(workflow):
 
 
 def test_lint_job(workflow, checkout, tmp_path):
+    """Right after a render, before any `uv run` wrote uv.lock: a warning, and the
+    jobs resolve the newest versions."""
+    assert not (checkout / "uv.lock").exists()
     output = run_job(workflow, "lint", checkout, tmp_path)
+    assert "::warning file=pyproject.toml::no uv.lock committed" in output
     assert "All checks passed!" in output  # ruff check, then ty check
     assert "already formatted" in output
 
@@ -57,3 +69,26 @@ def test_package_job_checks_the_wheel_it_uploads(workflow, checkout, tmp_path):
     upload = workflow["jobs"]["package"]["steps"][-1]
     assert upload["uses"].startswith("actions/upload-artifact@")
     assert upload["with"]["path"] == "dist/"
+
+
+def test_lock_check_passes_a_committed_lock_and_fails_a_stale_one(
+    workflow, checkout, tmp_path
+):
+    """With the uv.lock the jobs above wrote, as a user commits it: the lint job's
+    check passes; once pyproject.toml changes without `uv lock`, it fails."""
+    project = fresh_checkout(checkout, tmp_path / "llm-markov", keep_lock=True)
+    job = workflow["jobs"]["lint"]
+    (step,) = [step for step in job["steps"] if "uv.lock" in step.get("run", "")]
+    env = job_env(workflow, job, tmp_path)
+
+    fresh = run_step(step, project, env)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "warning" not in fresh.stdout and "Resolved" in fresh.stderr
+
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    assert text.count('"pytest>=8",') == 1
+    pyproject.write_text(text.replace('"pytest>=8",', '"pytest>=8.1",'), "utf-8")
+    stale = run_step(step, project, env)
+    assert stale.returncode != 0
+    assert "needs to be updated" in stale.stderr, stale.stderr

@@ -66,14 +66,24 @@ def test_ci_tests_every_python_that_requires_python_allows(kind_project):
     workflow = yaml.safe_load((project / ".github/workflows/test.yml").read_text())
     jobs = workflow["jobs"]
     assert list(jobs) == ["lint", "tests", "lowest", "package"]
-    matrix = jobs["tests"]["strategy"]["matrix"]["python-version"]
+    matrix = jobs["tests"]["strategy"]["matrix"]
     first, last = (int(version.split(".")[1]) for version in (floor, NEWEST))
-    assert matrix == [f"3.{minor}" for minor in range(first, last + 1)]
+    assert matrix["python-version"] == [
+        f"3.{minor}" for minor in range(first, last + 1)
+    ]
+    # Every Python on Linux; the newest on macOS and Windows too.
+    assert matrix["os"] == ["ubuntu-latest"]
+    assert matrix["include"] == [
+        {"os": "macos-latest", "python-version": NEWEST},
+        {"os": "windows-latest", "python-version": NEWEST},
+    ]
+    assert jobs["tests"]["runs-on"] == "${{ matrix.os }}"
     lowest_setup = [step for step in jobs["lowest"]["steps"] if "with" in step][-1]
     assert lowest_setup["with"]["python-version"] == floor
     assert jobs["lowest"]["env"] == {"UV_RESOLUTION": "lowest-direct"}
     lint = [step["run"] for step in jobs["lint"]["steps"] if "run" in step]
-    assert lint == [
+    assert lint[0].startswith("if [ -f uv.lock ]; then\n  uv lock --check\n")
+    assert lint[1:] == [
         "uv run ruff check",
         "uv run ruff format --check",
         "uv run ty check",

@@ -145,6 +145,16 @@ def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
             "raw": "",
         }
     )
+    # Two calls of the toolbox's tools, which share one notebook.
+    echo_notebook_calls = json.dumps(
+        {
+            "tool_calls": [
+                {"name": "Notebook_add", "arguments": {"note": "the cat sat"}},
+                {"name": "Notebook_read", "arguments": {}},
+            ],
+            "raw": "",
+        }
+    )
     (
         plugins,
         embed,
@@ -158,6 +168,10 @@ def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
         not_utf8,
         stats,
         empty_stats,
+        stats_not_utf8,
+        haiku,
+        no_template,
+        notebook,
     ) = env.llm_batch(
         ["plugins"],
         ["embed", "-m", "markov-embed", "-c", "The cat sat."],
@@ -171,6 +185,10 @@ def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
         ["-m", "markov", "-f", f"markov:{texts / 'latin1'}", "x"],
         ["markov", "stats", animals / "cats.txt", "--top", "1"],
         {"args": ["markov", "stats"], "input": " \n"},
+        ["markov", "stats", texts / "latin1" / "café.txt"],
+        ["-t", "markov:haiku", "the cat sat on the mat", "-o", "seed", "1"],
+        ["-t", "markov:nope", "x"],
+        ["-m", "echo", "-T", "Notebook", echo_notebook_calls],
         LLM_USER_PATH=str(tmp_path),
     )
 
@@ -210,6 +228,19 @@ def test_markov_extras_through_the_cli(markov_full, texts, tmp_path):
         empty_stats,
         "Error: the text is empty: give the model some text to learn from",
     )
+    assert_clean_error(
+        stats_not_utf8,
+        f"Error: {texts / 'latin1' / 'café.txt'} is not UTF-8 text (byte 6): "
+        "convert it first",
+    )
+    assert len(assert_ok(haiku).split()) == 17
+    assert_clean_error(
+        no_template,
+        "Error: Could not load template markov:nope: no template called 'nope': "
+        "choose one of haiku, ramble",
+    )
+    outputs = [r["output"] for r in json.loads(assert_ok(notebook))["tool_results"]]
+    assert outputs == ["note 1 written", '["the cat sat"]']
 
 
 def test_a_command_in_a_real_llm_process(markov_full):
@@ -276,6 +307,7 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_api, texts, tmp_pat
         },
         {"args": ["-t", "markov:summary", "the cat sat"], "env": at_chat},
         LLM_USER_PATH=str(tmp_path),
+        MARKOV_RETRIES="0",  # the fake API fails on purpose
         **{KEY_ENV_VAR: API_KEY},
     )
 

@@ -185,10 +185,14 @@ def results(env, apis, tmp_path_factory):
         if name == "acme":
             commands.update(orbit_commands(apis["orbit"]))
         user_path = tmp_path_factory.mktemp(f"llm-{name}")
+        # Retries off: the fake API fails on purpose (test_http_client.py retries).
+        no_retries = {"ACME_CHAT_RETRIES": "0", "ORBIT_RETRIES": "0"}
+        no_retries[plugin.base_url_env_var.replace("_BASE_URL", "_RETRIES")] = "0"
         batch = env.llm_batch(
             *commands.values(),
             LLM_USER_PATH=str(user_path),
             **{plugin.base_url_env_var: apis[name].url},
+            **no_retries,
         )
         found[name] = dict(zip(commands, batch, strict=True))
         found[name]["user path"] = user_path

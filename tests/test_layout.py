@@ -19,9 +19,12 @@ HTTP_API_MODULES = [
     "__init__",
     "client",
     "discovery",
+    "headers",
     "model_table",
     "models",
     "protocol",
+    "retries",
+    "transport",
     "wire",
 ]
 # Words about the making of a project, not about the plugin.

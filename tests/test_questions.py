@@ -83,6 +83,7 @@ INVALID = {
     "api_protocol": ["anthropic", "OpenAI-Chat", ""],
     "api_base_url": ["api.example.com", "ftp://example.com", "https://", "https://a b"],
     "api_model": ["", " gpt", "gpt 4", "-gpt"],
+    "embedding_api_model": ["", " emb", "emb 3", "-emb"],
     "key_name": ["", "Acme", "acme chat", "-acme"],
     "key_env_var": ["", "acme_key", "1KEY", "ACME-KEY"],
     "extras": [["bogus"], ["Tools"], ["tools", "bogus"]],
@@ -105,6 +106,7 @@ VALID = {
     "api_protocol": ["anthropic-messages", "openai-chat"],
     "api_base_url": ["https://api.example.com/v1", "http://127.0.0.1:8080"],
     "api_model": ["gpt-4o-mini", "org/model:v1", "claude@2025"],
+    "embedding_api_model": ["text-embedding-3-small", "org/embed:v1"],
     "key_name": ["acme", "acme-chat.v2"],
     "key_env_var": ["ACME_API_KEY", "_KEY2"],
     "extras": [[], ["embeddings", "tools", "fragments", "commands"]],
@@ -112,6 +114,8 @@ VALID = {
 
 
 HTTP_API_ONLY = {"api_protocol", "api_base_url", "api_model", "key_name", "key_env_var"}
+# Asked for http-api with the embeddings extra only.
+EMBEDDINGS_API_ONLY = {"embedding_api_model"}
 
 
 def cases(table):
@@ -161,6 +165,10 @@ def test_valid_answers_are_accepted(render, round_):
     for key, value in answers.items():
         if key in HTTP_API_ONLY and answers["model_kind"] != "http-api":
             assert key not in recorded  # asked, and recorded, only for http-api
+        elif key in EMBEDDINGS_API_ONLY and not (
+            answers["model_kind"] == "http-api" and "embeddings" in answers["extras"]
+        ):
+            assert key not in recorded
         else:
             assert recorded[key] == value, key
 

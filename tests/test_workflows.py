@@ -1,7 +1,8 @@
 """Static checks for the GitHub Actions files: the template's and this repository's own.
 
-Schema validation uses check-jsonschema's vendored schemas and zizmor runs with
-``--offline``, so none of these tests needs the network.
+Schema validation uses check-jsonschema's vendored schemas, zizmor runs with
+``--offline`` and actionlint (with shellcheck) is a local binary, so none of these
+tests needs the network.
 """
 
 import json
@@ -13,7 +14,8 @@ import pytest
 import yaml
 
 from conftest import MODEL_KINDS, render_project
-from plugin_env import run
+from plugin_env import check, run
+from test_update import GIT
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_GITHUB = REPO / "template" / ".github"
@@ -144,3 +146,150 @@ def test_zizmor_repository():
 def test_no_github_dir_without_github_actions(render):
     project = render(github_actions=False)
     assert not (project / ".github").exists()
+
+
+# actionlint (with shellcheck for the run: steps) ---------------------------------
+
+
+def actionlint(*workflows: Path, cwd: Path) -> list[dict]:
+    """actionlint's findings, as JSON; `cwd` is a git repository, so that it reads
+    the workflows a `uses: $/...` or `./...` calls and checks the call against them."""
+    result = run(
+        tool("actionlint"),
+        *("-shellcheck", tool("shellcheck"), "-pyflakes", ""),
+        *("-format", "{{json .}}"),
+        *workflows,
+        cwd=cwd,
+    )
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def linted_checkout(rendered_github, tmp_path) -> Path:
+    """The rendered .github folder in a git repository of its own."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(rendered_github, checkout / ".github")
+    check(*GIT, "init", "--quiet", cwd=checkout)
+    return checkout
+
+
+def test_actionlint_rendered_workflows(linted_checkout):
+    workflows = sorted((linted_checkout / ".github" / "workflows").glob("*.yml"))
+    assert [path.name for path in workflows] == ["publish.yml", "test.yml"]
+    assert actionlint(*workflows, cwd=linted_checkout) == []
+
+
+def test_actionlint_repository_workflow():
+    assert actionlint(REPO_GITHUB / "workflows" / "test.yml", cwd=REPO) == []
+
+
+def test_actionlint_reports_what_it_checks(linted_checkout):
+    """Not a silent pass: a matrix key that does not exist, an unquoted variable in
+    a run: step (shellcheck) and a call of a missing reusable workflow are found."""
+    workflows = linted_checkout / ".github" / "workflows"
+    test_yml = workflows / "test.yml"
+    text = test_yml.read_text(encoding="utf-8")
+    broken = text.replace("${{ matrix.os }}", "${{ matrix.system }}", 1)
+    broken = broken.replace('uv venv "$RUNNER_TEMP/wheel-env"', "uv venv $RUNNER_TEMP")
+    assert broken.count("matrix.system") == 1 and "venv $RUNNER_TEMP\n" in broken
+    test_yml.write_text(broken, encoding="utf-8")
+    publish = workflows / "publish.yml"
+    publish.write_text(
+        publish.read_text(encoding="utf-8").replace("/test.yml", "/missing.yml"),
+        encoding="utf-8",
+    )
+
+    found = actionlint(test_yml, publish, cwd=linted_checkout)
+    by_message = {finding["message"]: finding["kind"] for finding in found}
+    assert len(found) == 3, found
+    (undefined,) = [message for message in by_message if '"system"' in message]
+    assert by_message[undefined] == "expression"
+    (unquoted,) = [message for message in by_message if "SC2086" in message]
+    assert by_message[unquoted] == "shellcheck"
+    # Its kind is workflow-call or, now and then, expression (actionlint 1.14).
+    (missing,) = [message for message in by_message if "missing.yml" in message]
+    assert missing.startswith("could not read reusable workflow file")
+
+
+# What the rendered workflows promise ----------------------------------------------
+
+
+def test_dependabot_keeps_uv_lock_and_the_actions_fresh(rendered_github):
+    config = yaml.safe_load((rendered_github / "dependabot.yml").read_text())
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert sorted(updates) == ["github-actions", "uv"]  # not pip
+    assert all(update["directory"] == "/" for update in updates.values())
+    # uv.lock only: the floors in pyproject.toml are tested, not moved.
+    assert updates["uv"]["versioning-strategy"] == "lockfile-only"
+    assert updates["uv"]["groups"] == {"uv-lock": {"patterns": ["*"]}}
+
+
+def test_every_run_step_is_bash_on_every_runner(rendered_github):
+    """The tests job runs on Windows too: one shell everywhere, bash."""
+    for name in ("test.yml", "publish.yml"):
+        workflow = yaml.safe_load((rendered_github / "workflows" / name).read_text())
+        jobs = workflow["jobs"].values()
+        if any("run" in step for job in jobs for step in job.get("steps", [])):
+            assert workflow["defaults"] == {"run": {"shell": "bash"}}, name
+        for job in jobs:
+            assert "defaults" not in job
+            assert all("shell" not in step for step in job.get("steps", [])), name
+    test = yaml.safe_load((rendered_github / "workflows" / "test.yml").read_text())
+    runners = {name: job["runs-on"] for name, job in test["jobs"].items()}
+    assert runners.pop("tests") == "${{ matrix.os }}"
+    assert set(runners.values()) == {"ubuntu-latest"}
+
+
+def test_ci_uses_uv_lock_when_committed_and_works_without(rendered_github):
+    test = yaml.safe_load((rendered_github / "workflows" / "test.yml").read_text())
+    (lock_step,) = [
+        step
+        for job in test["jobs"].values()
+        for step in job["steps"]
+        if "uv.lock" in step.get("run", "")
+    ]
+    assert lock_step["name"] == "Check that uv.lock matches pyproject.toml"
+    assert lock_step in test["jobs"]["lint"]["steps"]
+    # No job installs in a way that ignores or refuses a committed lock, or a missing one.
+    runs = " ".join(
+        step.get("run", "") for job in test["jobs"].values() for step in job["steps"]
+    )
+    for flag in ("--frozen", "--locked", "--no-sync", "UV_LOCKED", "UV_FROZEN"):
+        assert flag not in runs
+
+
+# This repository's CI ---------------------------------------------------------------
+
+
+def test_repository_ci_runs_the_oldest_and_newest_copier_and_python(
+    default_project, tmp_path
+):
+    workflow = yaml.safe_load((REPO_GITHUB / "workflows" / "test.yml").read_text())
+    suite = workflow["jobs"]["test"]
+    entries = suite["strategy"]["matrix"]["include"]
+    minimum = yaml.safe_load((REPO / "copier.yml").read_text())["_min_copier_version"]
+    assert [entry["copier"] for entry in entries] == [minimum, "newest"]
+    assert suite["steps"][-1]["run"] == "bash .ci/run"
+
+    # The Pythons the rendered projects declare: each kind's floor, and the newest.
+    http_api = render_project(tmp_path / "http-api", {"model_kind": "http-api"})
+    floors = {}
+    for kind, project in (("markov", default_project), ("http-api", http_api)):
+        pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+        floors[kind] = pyproject.split('requires-python = ">=')[1].split('"')[0]
+    rendered = yaml.safe_load(
+        (default_project / ".github/workflows/test.yml").read_text()
+    )
+    newest = rendered["jobs"]["tests"]["strategy"]["matrix"]["python-version"][-1]
+    assert [entry["python"] for entry in entries] == [floors["http-api"], newest]
+    oldest = workflow["jobs"]["oldest-python"]
+    (setup,) = [
+        step for step in oldest["steps"] if "python-version" in step.get("with", {})
+    ]
+    assert setup["with"]["python-version"] == floors["markov"]
+    assert floors["markov"] in oldest["name"]
+    assert any(
+        step.get("env", {}).get("UV_PYTHON") == floors["markov"]
+        for step in oldest["steps"]
+    )

@@ -1,0 +1,71 @@
+"""The rendered README's flow with the tests run before the first commit (see
+test_readme_flow.py, whose helpers it uses; a module of its own, so that the two flows
+run side by side), and the README's PEP 668-safe way to get uv."""
+
+import os
+from pathlib import Path
+
+from plugin_env import check, run
+from test_readme_flow import (
+    Readme,
+    assert_committed_as_the_readme_says,
+    bash,
+    change_the_plugin,
+    git,
+    passed_count,
+    read,
+    render_and_read,
+    template,
+    update_and_test_again,
+    user_env,
+)
+
+__all__ = ["template"]  # the fixture
+
+
+def test_test_first_then_commit_change_commit_update(template, tmp_path):
+    env = user_env(tmp_path)
+    project, readme = render_and_read(template, tmp_path)
+
+    tests = passed_count(bash(readme.test, project, env))
+    assert tests > 0
+    assert (project / "uv.lock").is_file() and (project / ".venv").is_dir()
+    bash(readme.start, project, env)
+    # `git add -A` took uv.lock and left out .venv and the caches.
+    assert_committed_as_the_readme_says(project)
+
+    change_the_plugin(project)
+    bash(readme.commit, project, env)
+    assert_committed_as_the_readme_says(project)
+
+    update_and_test_again(project, template, readme, env, tests + 1)
+    assert git(project, "rev-list", "--count", "HEAD").strip() == "3"
+
+
+def test_the_readme_ways_to_get_uv(default_project, tmp_path):
+    """The PEP 668-safe way, in a home folder of its own: uv and uvx work from
+    ~/.local/bin. And `pip install --user` is refused where the README says so."""
+    home = tmp_path / "home"
+    home.mkdir()
+    readme = read(default_project / "README.md")
+    assert "`python3 -m pip install --user uv`" in readme
+    env = {
+        **user_env(tmp_path),
+        "HOME": str(home),
+        # pip's cache stays the user's, so the wheel of uv is not fetched each run.
+        "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME")
+        or str(Path.home() / ".cache"),
+        "PATH": f"/usr/bin{os.pathsep}/bin",
+    }
+    bash(Readme(readme).get_uv, home, env)
+    for program in ("uv", "uvx"):
+        version = check(home / ".local" / "bin" / program, "--version", env=env)
+        assert version.stdout.startswith(f"{program} ")
+
+    externally_managed = list(Path("/usr/lib").glob("python3*/EXTERNALLY-MANAGED"))
+    user_install = run("python3", "-m", "pip", "install", "--user", "uv", env=env)
+    if externally_managed:
+        assert user_install.returncode != 0
+        assert "externally-managed-environment" in user_install.stderr
+    else:
+        assert user_install.returncode == 0, user_install.stderr
