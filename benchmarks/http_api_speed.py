@@ -159,6 +159,8 @@ def bare_chunks(protocol: str, url: str, api_model: str, tokens: int):
 
 
 def worker_bare(protocol: str, tokens: int) -> None:
+    import httpx2  # noqa: F401  (imported before the clock starts, as llm does)
+
     plugin = PLUGINS[protocol]
     url = os.environ[plugin["env"] + "_BASE_URL"]
     print(json.dumps(timed(bare_chunks(protocol, url, plugin["api_model"], tokens))))

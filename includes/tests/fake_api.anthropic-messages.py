@@ -54,7 +54,8 @@ class FakeAPI(LoopbackServer):
     @staticmethod
     def key_of(request: JsonDict) -> str:
         """The key a recorded request carried."""
-        return request["headers"].get("x-api-key", "")
+        headers = {name.lower(): value for name, value in request["headers"].items()}
+        return headers.get("x-api-key", "")
 
     @staticmethod
     def turns(body: JsonDict) -> list[tuple[str, str]]:

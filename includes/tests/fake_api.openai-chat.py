@@ -69,7 +69,8 @@ class FakeAPI(LoopbackServer):
     @staticmethod
     def key_of(request: JsonDict) -> str:
         """The key a recorded request carried."""
-        return request["headers"].get("Authorization", "").removeprefix("Bearer ")
+        headers = {name.lower(): value for name, value in request["headers"].items()}
+        return headers.get("authorization", "").removeprefix("Bearer ")
 
     @staticmethod
     def turns(body: JsonDict) -> list[tuple[str, str]]:
