@@ -15,16 +15,17 @@ message_delta; message_stop. The last message decides the reply:
 - "think": a thinking block (with its signature) first, then the answer
 - "count 5": the numbers 1 to 5, one token each
 - "cached": usage with cache token counts; "odd usage": counts that are not ints
-- "slow": waits `slow_seconds` before answering; "pause": 20 ms before each delta
+- "slow": waits `slow_seconds` before answering
 - "truncate" (the connection drops), "no done" (no message_stop), "malformed",
   "not object", "wrong type", "bad tool call", "error event" (`event: error`):
   a broken stream, after two words (see BROKEN_EVENTS)
 - anything else: "You said: <text>", plus the types of any images and documents
 
 GET /v1/models lists `models` (ids, or whole objects), or sends `model_list` as it
-is when that is set; there are no embeddings. A wrong key gets 401 (quoting the key),
-an unknown model 404. `turns(body)` reads a request's messages as (role, text)
-pairs, the same for every protocol.
+is when that is set. There is no embeddings endpoint. A wrong key gets 401 (quoting
+the key, which the plugin must never show), an unknown model 404. Every request is
+kept in `requests`; `turns(body)` reads a request's messages as (role, text) pairs,
+the same for every protocol.
 """
 
 import itertools
@@ -38,7 +39,7 @@ from loopback import JsonHandler, LoopbackServer
 JsonDict = dict[str, Any]
 VERSION = "2023-06-01"
 TROUBLES = ("truncate", "no done", "malformed", "not object", "wrong type")
-TROUBLES += ("bad tool call", "error event", "slow", "pause")
+TROUBLES += ("bad tool call", "error event", "slow")
 
 
 class FakeAPI(LoopbackServer):
@@ -258,7 +259,6 @@ class Handler(JsonHandler):
         if index == 0:
             self.event("ping")
         for piece in block["pieces"]:
-            time.sleep(0.02 if trouble == "pause" else 0)
             self.sent += 1
             if self.sent == 3 and trouble == "truncate":
                 return False

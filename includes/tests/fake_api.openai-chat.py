@@ -13,7 +13,7 @@ ending in [DONE]) or not. The last message decides the reply:
 - "count 5": the numbers 1 to 5, one token each
 - "cached": usage that reports cached input and reasoning tokens
 - "odd usage": usage whose detail counts are not integers
-- "slow": waits `slow_seconds` before answering; "pause": 20 ms before each delta
+- "slow": waits `slow_seconds` before answering
 - "truncate": the connection drops in the middle of the stream
 - "no done": the stream ends cleanly but without [DONE]
 - "malformed": an event that is not JSON
@@ -54,7 +54,6 @@ TROUBLES = (
     "bad tool call",
     "error event",
     "slow",
-    "pause",
 )
 
 
@@ -226,8 +225,6 @@ class Handler(JsonHandler):
         for index, delta in enumerate(deltas):
             if index == 2 and trouble == "truncate":
                 return self.break_stream()
-            if trouble == "pause":
-                time.sleep(0.02)
             if index == 2 and trouble in BROKEN_EVENTS:
                 self.send_event(BROKEN_EVENTS[trouble])
             choice = {"index": 0, "delta": delta, "finish_reason": None}

@@ -3,14 +3,9 @@ that must be an object, fields that must have a type. Each problem becomes one
 llm.ModelError line that names what was wrong."""
 
 import json
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import llm
-from llm.parts import StreamEvent
-
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def sse_field(line: str) -> tuple[str, str] | None:
@@ -91,34 +86,6 @@ class ReplyState:
         self.done = False  # the end of the stream (or a whole reply) was read
         self.event = ""  # the `event:` field of the event being read, if any
         self.tool_calls: dict[int, dict[str, str]] = {}  # by the API's index
-        self.unfinished = ""  # the start of a line whose end has not arrived
-
-    def read_line(self, line: str) -> Iterator[StreamEvent]:
-        """Events from one line of a streamed reply (each protocol says how)."""
-        return iter(())
-
-    def read_piece(self, piece: str) -> list[StreamEvent]:
-        """Events from a piece of a streamed reply as the network brings it: its
-        whole lines are read, and the text (or reasoning) of deltas that came in
-        one piece is one event, as llm's cost is per event. The piece's last line
-        waits for the rest of it."""
-        lines = LINE_BREAK.split(self.unfinished + piece)
-        self.unfinished = lines.pop()
-        events: list[StreamEvent] = []
-        run: list[StreamEvent] = []  # plain text or reasoning events in a row
-        for line in lines:
-            for event in self.read_line(line):
-                if run and not (plain(event) and event.type == run[0].type):
-                    events.append(joined(run))
-                    run = []
-                (run if plain(event) else events).append(event)
-        if run:
-            events.append(joined(run))
-        return events
-
-    def read_end(self) -> list[StreamEvent]:
-        """Events from the last line, when the stream did not end it."""
-        return self.read_piece("\n") if self.unfinished else []
 
     def usage_counts(self) -> tuple[int | None, int | None, dict[str, int] | None]:
         """Input tokens, output tokens and other counts (cached, reasoning...)."""
@@ -148,16 +115,3 @@ class ReplyState:
             "model": self.model,
             "finish_reason": self.finish_reason,
         }
-
-
-def plain(event: StreamEvent) -> bool:
-    """Text or reasoning that joins the events before it."""
-    return event.type in ("text", "reasoning") and not (
-        event.provider_metadata or event.tool_call_id or event.part_index is not None
-    )
-
-
-def joined(run: list[StreamEvent]) -> StreamEvent:
-    if len(run) == 1:
-        return run[0]
-    return StreamEvent(run[0].type, "".join(event.chunk for event in run))
