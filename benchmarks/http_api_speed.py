@@ -312,11 +312,13 @@ def main() -> None:
             f"llm models with {args.models} cached models, {3 * args.repeat} runs each"
         )
         write_caches(user_path, apis, args.models)
-        startup: dict[str, list[float]] = {"bare llm": [], **{p: [] for p in PLUGINS}}
-        for _ in range(3 * args.repeat):
-            startup["bare llm"].append(startup_seconds(python, env, ""))
-            for protocol, plugin in PLUGINS.items():
-                startup[protocol].append(startup_seconds(python, env, plugin["name"]))
+        loads = {"bare llm": "", **{p: plugin["name"] for p, plugin in PLUGINS.items()}}
+        startup: dict[str, list[float]] = {label: [] for label in loads}
+        for number in range(3 * args.repeat):
+            # A different order each round: no variant always runs after another.
+            labels = list(loads)[number % 3 :] + list(loads)[: number % 3]
+            for label in labels:
+                startup[label].append(startup_seconds(python, env, loads[label]))
     report(results, imports, startup, args.models)
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
 
