@@ -314,7 +314,7 @@ def main() -> None:
         write_caches(user_path, apis, args.models)
         loads = {"bare llm": "", **{p: plugin["name"] for p, plugin in PLUGINS.items()}}
         startup: dict[str, list[float]] = {label: [] for label in loads}
-        for number in range(3 * args.repeat):
+        for number in range(6 * args.repeat):
             # A different order each round: no variant always runs after another.
             labels = list(loads)[number % 3 :] + list(loads)[: number % 3]
             for label in labels:
