@@ -309,7 +309,7 @@ def main() -> None:
                     measure(python, import_env, "import")["import_ms"]
                 )
         print(
-            f"llm models with {args.models} cached models, {3 * args.repeat} runs each"
+            f"llm models with {args.models} cached models, {6 * args.repeat} runs each"
         )
         write_caches(user_path, apis, args.models)
         loads = {"bare llm": "", **{p: plugin["name"] for p, plugin in PLUGINS.items()}}
