@@ -124,6 +124,8 @@ def pytest_configure(config):
 # pytest-xdist (--dist loadfile) hands out the long modules while the short ones
 # fill the gaps at the end instead of one long module running alone.
 SLOW_MODULES = [
+    "test_update_from_releases_api.py",  # 50 (one case: the whole render's checks)
+    "test_http_api.py",  # 50 (three renders, the Anthropic one's own tests)
     "test_readme_flow_test_first.py",  # 48
     "test_readme_flow.py",  # 40
     "test_extras_installed.py",  # 42
@@ -134,11 +136,9 @@ SLOW_MODULES = [
     "test_readme_commands.py",  # 29
     "test_ci_jobs.py",  # 23
     "test_extras.py",  # 22
-    "test_http_api.py",  # 21
     "test_http_client.py",  # 30 alone
     "test_questions.py",  # 20
     "test_update_from_releases.py",  # 19
-    "test_update_from_releases_api.py",  # 17
     "test_troubleshooting.py",  # 12
     "test_variants.py",  # 17
     "test_answers.py",  # 14

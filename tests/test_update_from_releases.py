@@ -7,18 +7,21 @@ import itertools
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, render_project
 from plugin_env import run
 from release_updates import (
     FIRST_KIND,
     HEADING_FORMAT,
     Updates,
     cases,
+    head_version,
     in_history,
+    model_kinds,
     not_in_history,
     parse_changelog,
     releases,
 )
+from test_update import answers_of, assert_no_conflicts, commit_all, git, update
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +73,38 @@ def test_a_release_heading_without_a_commit_fails_saying_how_to_write_it():
 def test_a_heading_that_is_no_release_is_refused(heading):
     with pytest.raises(ValueError, match="neither 'Unreleased' nor a release"):
         parse_changelog(f"# Changelog\n\n{heading}\n\n- something\n")
+
+
+def test_an_http_api_project_of_the_old_defaults_keeps_its_names(updates, tmp_path):
+    """(Here, beside the Markov updates, for the suite's balance.) The http-api
+    kind's defaults are no longer the Markov kind's names; a project
+    rendered with the old ones (llm-markov) keeps them: they are recorded answers,
+    and `copier update --defaults` changes only what a new render asks."""
+    newest = [
+        release
+        for release in releases()
+        if release.commit
+        and in_history(release.commit)
+        and "http-api" in model_kinds(release.commit)
+    ][-1]
+    project = tmp_path / "project"
+    answers = {"model_kind": "http-api", "copyright_year": "2026"}
+    render_project(project, answers, template=updates.template, vcs_ref=newest.version)
+    assert answers_of(project)["plugin_name"] == "llm-markov"
+    git(project, "init", "--quiet")
+    commit_all(project, f"project from template {newest.version}")
+
+    update(project)
+
+    recorded = answers_of(project)
+    assert recorded["_commit"] == head_version()
+    names = [recorded[key] for key in ("plugin_name", "model_id", "model_class")]
+    assert names == ["llm-markov", "markov", "Markov"]
+    assert recorded["api_model"] == "markov"
+    assert "api_protocol" not in recorded or recorded["api_protocol"] == "openai-chat"
+    assert (project / "llm_markov" / "models.py").is_file()
+    assert (
+        'model_id="markov"' in (project / "llm_markov" / "model_table.py").read_text()
+    )
+    assert 'name = "llm-markov"' in (project / "pyproject.toml").read_text()
+    assert_no_conflicts(project)
