@@ -26,7 +26,7 @@ CLAUDE = {
     "api_protocol": "anthropic-messages",
     "plugin_name": "llm-claude-acme",
     "api_model": "claude-acme-1",
-    "extras": ["tools", "commands"],
+    "extras": ["tools", "commands", "fragments", "templates"],  # all it takes
 }
 ORBIT = {
     "model_kind": "http-api",
