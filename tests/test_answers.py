@@ -5,18 +5,18 @@ Hypothesis draws answers from each question's space. The validators are evaluate
 through tests/answer_space.py (cheap: thousands of examples); real renders check that
 it agrees with copier, and a bounded number of whole answer sets is rendered, parsed,
 linted and turned into package metadata in every run. More examples:
-TEMPLATE_PROPERTY_SCALE=20 .tools/bin/uv run pytest tests/test_answers.py -m uv run pytest tests/test_answers.py
+TEMPLATE_PROPERTY_SCALE=20 .tools/bin/uv run pytest tests/test_answers.py
 """
 
 import builtins
 import io
+import itertools
 import os
 import re
 import sys
 import unicodedata
 from pathlib import Path
 
-import llm
 import pytest
 import tomllib
 import yaml
@@ -26,18 +26,18 @@ from setuptools.config.pyprojecttoml import apply_configuration
 from setuptools.dist import Distribution
 
 from answer_space import (
-    CLASS_NAME,
     CONFIG,
     answers_with_defaults,
     copier_message,
+    environment,
     forbidden,
-    names_in_module,
     pypi_accepts_email,
     pypi_metadata_errors,
     validate,
 )
 from conftest import EXTRAS, MODEL_KINDS, render_project
 from plugin_env import check
+from reserved_names import CLASS_NAME, listed, llm_model_ids
 from test_rendering import check_every_file_parses, markdown_text
 
 # Scales every property test: 1 in the default suite, 20 or more for a deep search.
@@ -88,19 +88,37 @@ def visible_text(max_size: int):
 
 # The validators against their documented spaces -----------------------------------
 
+MODEL_IDS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}\Z")
+# Ids from 44 to 64 characters: the README's Python lines with the id reach 88
+# columns from 48 (embedding model) and 54 characters on.
+LONG_MODEL_IDS = st.integers(44, 64).flatmap(
+    lambda size: st.from_regex(rf"\A[a-z0-9][a-z0-9._:/-]{{{size - 1}}}\Z")
+)
+CLASS_NAMES = st.from_regex(r"\A_{0,2}[A-Z][A-Za-z0-9_]{0,30}\Z").map(lambda s: s[:31])
+# Every validator message starts with what to do.
+VERBS = {"use", "write", "remove", "leave"}
+TEXT_PARTIAL = "includes/validation/text.jinja"
 
-def test_the_forbidden_class_is_derived_from_unicode_categories():
-    """The character class in copier.yml is exactly the forbidden code points of
-    this Python's Unicode database (unassigned ones may differ between versions)."""
-    validator = CONFIG["description"]["validator"]
-    [escaped] = re.findall(r"regex_search\('\[(\\\\x00[^']*)\]'\)", validator)
-    pattern = re.compile("[" + escaped.replace("\\\\", "\\") + "]")
+
+# The validators against their documented spaces -----------------------------------
+
+
+def test_the_invisible_class_is_written_once_and_matches_unicode():
+    """The character class that description and author_name refuse lives in one
+    partial, and is exactly the forbidden code points of this Python's Unicode
+    database (unassigned ones may differ between versions)."""
+    invisible = environment().get_template(TEXT_PARTIAL).module.invisible
+    pattern = re.compile(invisible)
     for code_point in range(sys.maxunicode + 1):
         character = chr(code_point)
         if unicodedata_assigned(character):
             assert bool(pattern.match(character)) is forbidden(character), hex(
                 code_point
             )
+    copier_yml = (Path(__file__).parent.parent / "copier.yml").read_text("utf-8")
+    assert "\\\\u200b" not in copier_yml  # no copy of the class left behind
+    for key in ("description", "author_name"):
+        assert "regex_search(invisible)" in CONFIG[key]["validator"], key
 
 
 def unicodedata_assigned(character: str) -> bool:
@@ -176,114 +194,199 @@ def test_plugin_name(name):
     assert (validate("plugin_name", name) == "") is expected, name
 
 
-def test_model_ids_of_llm_are_reserved_and_the_list_is_current():
-    """The model ids and aliases llm ships (without plugins) are exactly the list in
-    copier.yml, and each is refused in any letter case."""
-    shipped = set()
-    for model in llm.get_models_with_aliases():
-        shipped |= {model.model.model_id, *model.aliases}
-    for model in llm.get_embedding_models_with_aliases():
-        shipped |= {model.model.model_id, *model.aliases}
-    validator = CONFIG["model_id"]["validator"]
-    listed = set(re.findall(r"'([^']+)'", validator.split("lower in [")[1]))
-    assert listed == {name.lower() for name in shipped}
-    for name in shipped:
-        for variant in (name, name.upper()):
-            assert "llm already has" in validate("model_id", variant), variant
-
-
-@pytest.mark.parametrize("model_kind", MODEL_KINDS)
-def test_model_class_cannot_shadow_a_name_of_the_module(tmp_path, model_kind):
-    """Every top-level name of the rendered modules (with every extra), and every
-    built-in name a class could take, is refused as model_class, as is X when
-    AsyncX is taken."""
-    project = render_project(
-        tmp_path / "p", {"model_kind": model_kind, "extras": EXTRAS}
-    )
-    names = set(dir(builtins))
-    for path in (project / "llm_markov").glob("*.py"):
-        names |= names_in_module(path.read_text(encoding="utf-8"))
-    own = {"Markov", "AsyncMarkov"}  # the model classes themselves
-    candidates = {name for name in names - own if CLASS_NAME.match(name)}
-    candidates |= {
-        name.removeprefix("Async")
-        for name in names - own
-        if name.startswith("Async") and CLASS_NAME.match(name.removeprefix("Async"))
-    }
-    allowed = sorted(name for name in candidates if validate("model_class", name) == "")
-    assert allowed == [], f"add these to model_class's list of taken names: {allowed}"
+def test_every_model_id_of_llm_is_refused_in_any_letter_case():
+    ids = llm_model_ids()
+    assert {"gpt-4o", "4o", "3-small", "text-embedding-3-small"} <= ids
+    for model_id in ids:
+        for variant in (model_id, model_id.upper()):
+            message = validate("model_id", variant)
+            assert message == f"use another id: {variant} is one of llm's own models"
 
 
 @fast
-@given(st.from_regex(r"\A_*[A-Za-z][A-Za-z0-9_]{0,40}\Z"))
-def test_model_class_messages_fit_a_terminal(name):
-    message = validate("model_class", name)
-    assert len(message) <= 80, message
+@given(MODEL_IDS | LONG_MODEL_IDS | st.text(max_size=70))
+def test_model_id(model_id):
+    expected = (
+        bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:/-]*", model_id))
+        and len(model_id) <= 64
+        and model_id.lower() not in llm_model_ids()
+    )
+    assert (validate("model_id", model_id) == "") is expected, model_id
 
 
-def test_every_message_fits_80_columns_and_states_the_rule():
-    """copier shows the message under an interactive question on one line."""
-    cases = {
-        "plugin_name": ["llm-My Plugin", "llm-" + "a" * 50],
-        "model_id": ["-x", "gpt-4o", "x" * 70],
-        "model_class": ["my model", "TextPart", "A" * 40],
-        "description": ["", " x", "a\nb", "x" * 600],
-        "author_name": [" x", "a\tb"],
-        "author_email": ["a@-x.y"],
-        "github_username": ["-x"],
-        "copyright_year": ["26"],
-        "api_base_url": ["ftp://x"],
-        "api_model": [" x"],
-        "embedding_api_model": [" x"],
-        "key_name": ["A B"],
-        "key_env_var": ["a-b"],
-    }
-    for key, values in cases.items():
-        for value in values:
-            message = validate(key, value)
-            assert message, (key, value)
-            assert len(message) <= 80, message
-            # The rule comes first: the message starts with what to do.
-            assert message.split()[0] in {"use", "write", "remove"} or " is " in (
-                message
-            ), message
+def taken_class_names() -> set[str]:
+    """The names model_class and the classes named after it must not take: every
+    top-level name of the rendered plugin (from the partial, which
+    tests/test_questions.py checks against the renders) and every built-in of
+    this Python."""
+    names = listed()
+    return names["plugin_names"] | names["python_names"] | set(dir(builtins))
+
+
+def test_model_class_cannot_shadow_a_name_of_the_plugin_or_python():
+    """For every taken name and every class the code names after model_class
+    (AsyncX for X...), the model_class that would make that name is refused."""
+    patterns = listed()["class_patterns"]
+    assert {"{}", "Async{}"} <= patterns
+    clashes = set()
+    for name, pattern in itertools.product(taken_class_names(), patterns):
+        prefix, suffix = pattern.split("{}")
+        middle = name.removeprefix(prefix).removesuffix(suffix)
+        if prefix + middle + suffix == name and CLASS_NAME.match(middle):
+            clashes.add(middle)
+    clashes -= {"False", "None", "True"}
+    assert {"Notebook", "Generator", "TextPart", "StopIteration"} <= clashes
+    allowed = sorted(name for name in clashes if validate("model_class", name) == "")
+    assert allowed == [], "model_class accepts names the plugin's code or Python uses"
+
+
+@fast
+@given(CLASS_NAMES | st.text(max_size=40))
+@example("Notebook")
+@example("Generator")
+@example("FooError")
+@example("None")
+def test_model_class(name):
+    taken = taken_class_names()
+    expected = (
+        bool(CLASS_NAME.match(name))
+        and name not in {"False", "None", "True"}
+        and len(name) <= 31
+        and not re.search(r"(Error|Exception|Warning)\Z", name)
+        and not {pattern.replace("{}", name) for pattern in listed()["class_patterns"]}
+        & taken
+    )
+    assert (validate("model_class", name) == "") is expected, name
+
+
+# Every validator's message ----------------------------------------------------------
+
+VALIDATED = [key for key, question in CONFIG.items() if "validator" in question]
+# One value per branch of each validator's messages (and some of the others').
+EVERY_MESSAGE = [
+    ("plugin_name", "llm-markov", {"module_name": "os"}),
+    ("plugin_name", "llm-markov", {"short_name": "x"}),
+    ("plugin_name", "llm-markov", {"base_url_env_var": "X"}),
+    ("plugin_name", "llm-My Plugin", {}),
+    ("plugin_name", "llm-" + "a" * 50, {}),
+    ("model_id", "-x", {}),
+    ("model_id", "x" * 70, {}),
+    ("model_id", "TEXT-EMBEDDING-3-LARGE-1024", {}),
+    ("model_class", "my model", {}),
+    ("model_class", "A" * 40, {}),
+    ("model_class", "ParseError", {}),
+    ("model_class", "TextPart", {}),
+    ("model_class", "Generator", {}),  # AsyncGenerator is imported
+    ("description", "", {}),
+    ("description", " x", {}),
+    ("description", "a\nb", {}),
+    ("description", "x" * 600, {}),
+    ("author_name", " x", {}),
+    ("author_name", "a\tb", {}),
+    ("author_name", "x" * 101, {}),
+    ("author_email", "a@-x.y", {}),
+    ("github_username", "-x", {}),
+    ("copyright_year", "26", {}),
+    ("api_base_url", "ftp://x", {}),
+    ("api_model", " x", {}),
+    ("embedding_api_model", " x", {}),
+    ("key_name", "A B", {}),
+    ("key_env_var", "a-b", {}),
+]
+
+
+def assert_one_line_that_says_what_is_allowed(message: str) -> None:
+    """copier shows the message under an interactive question, on one line."""
+    assert "\n" not in message and len(message) <= 80, message
+    assert message.split()[0] in VERBS, message
+
+
+@pytest.mark.parametrize("key, value, answers", EVERY_MESSAGE)
+def test_every_message_is_one_line_that_says_what_is_allowed(key, value, answers):
+    message = validate(key, value, **answers)
+    assert message, (key, value)
+    assert_one_line_that_says_what_is_allowed(message)
+
+
+def message_patterns(key: str) -> list[re.Pattern]:
+    """The messages of a validator: its text between Jinja tags, with each
+    `{{ expression }}` standing for any text."""
+    chunks = re.split(r"\{%.*?%\}", CONFIG[key]["validator"], flags=re.DOTALL)
+    return [
+        re.compile(re.sub(r"\\\{\\\{.*?\\\}\\\}", ".+", re.escape(chunk.strip())))
+        for chunk in chunks
+        if chunk.strip()
+    ]
+
+
+@pytest.mark.parametrize("key", VALIDATED)
+def test_the_table_has_every_message(key):
+    """Each message a validator can give is in EVERY_MESSAGE, so the test above
+    checks every one."""
+    produced = [validate(k, v, **a) for k, v, a in EVERY_MESSAGE if k == key]
+    for pattern in message_patterns(key):
+        assert any(pattern.fullmatch(message) for message in produced), pattern
+
+
+@fast
+@given(
+    key=st.sampled_from(VALIDATED),
+    value=ANY_TEXT | MODEL_IDS | CLASS_NAMES | PLUGIN_NAMES | st.emails(),
+)
+def test_any_answer_gets_one_line_that_says_what_is_allowed(key, value):
+    message = validate(key, value)
+    if message:
+        assert_one_line_that_says_what_is_allowed(message)
+
+
+def test_every_help_fits_the_question_line():
     for key, question in CONFIG.items():
         if not key.startswith("_"):
             assert len(question.get("help", "")) <= 78, key
+    # The choices show names; the answer recorded is the SPDX id.
+    assert "SPDX id, like Apache-2.0" in CONFIG["license"]["help"]
+    assert "Apache-2.0" in CONFIG["license"]["choices"].values()
 
 
 def test_derived_names_cannot_be_set(tmp_path):
+    """copier never validates a `when: false` question: plugin_name's validator
+    refuses a derived name passed with --data, unless it agrees."""
     for key, value in [
         ("module_name", "os"),
         ("short_name", "x"),
         ("base_url_env_var", "X"),
     ]:
         destination = tmp_path / key
-        with pytest.raises(ValueError, match="come from plugin_name"):
+        with pytest.raises(ValueError, match="'plugin_name': leave out module_name"):
             render_project(destination, {key: value})
         assert not destination.exists()
+    project = render_project(tmp_path / "agrees", {"module_name": "llm_markov"})
+    assert (project / "llm_markov.py").is_file()
 
 
 # The validator harness agrees with copier ------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "key, value",
+    "key, answers",
     [
-        ("description", " padded"),
-        ("description", "ok \u202e bidi"),
-        ("author_email", "a@-x.y"),
-        ("model_class", "TextPart"),
-        ("model_id", "4o"),
-        ("plugin_name", "llm-" + "a" * 37),
+        ("description", {"description": " padded"}),
+        ("description", {"description": "ok \u202e bidi"}),
+        ("author_email", {"author_email": "a@-x.y"}),
+        ("model_class", {"model_class": "TextPart"}),
+        ("model_class", {"model_class": "Generator"}),
+        ("model_id", {"model_id": "4o"}),
+        ("plugin_name", {"plugin_name": "llm-" + "a" * 37}),
+        ("plugin_name", {"module_name": "os"}),
     ],
 )
-def test_harness_agrees_with_copier(tmp_path, key, value):
-    message = validate(key, value)
+def test_harness_agrees_with_copier(tmp_path, key, answers):
+    value = answers.get(key, CONFIG[key]["default"])
+    message = validate(key, value, **answers)
     assert message
     destination = tmp_path / "project"
     with pytest.raises(ValueError) as raised:
-        render_project(destination, {key: value})
+        render_project(destination, answers)
     assert str(raised.value) == copier_message(key, message)
     assert not destination.exists()
 

@@ -1,11 +1,13 @@
-"""The questions of copier.yml: defaults, derived names and every validator."""
+"""The questions of copier.yml: defaults, derived names, every validator, and the
+lists of names the validators refuse (includes/validation/names.jinja)."""
 
 import sys
 
 import pytest
 import yaml
 
-from conftest import QUESTIONS, ROOT, render_project
+import reserved_names
+from conftest import EXTRAS, MODEL_KINDS, QUESTIONS, ROOT, render_project
 from plugin_env import run
 
 INVALID = {
@@ -31,6 +33,7 @@ INVALID = {
         "模型",
         "gpt-4o",
         "4O",
+        "Text-Embedding-3-Small",
         "x" * 65,
     ],
     "model_class": [
@@ -45,6 +48,8 @@ INVALID = {
         "myModel",
         "TextPart",
         "MarkovChain",
+        "Notebook",
+        "Generator",
         "ValueError",
         "StopIteration",
         "M" * 32,
@@ -88,8 +93,20 @@ INVALID = {
 }
 
 VALID = {
-    "plugin_name": ["llm-markov", "llm-my-model", "llm-gpt2", "llm-a1-b2-c3"],
-    "model_id": ["markov", "my-model", "acme-4.1", "org/model:latest", "M_1"],
+    "plugin_name": [
+        "llm-markov",
+        "llm-my-model",
+        "llm-gpt2",
+        "llm-a1-b2-c3",
+    ],
+    "model_id": [
+        "markov",
+        "my-model",
+        "acme-4.1",
+        "org/model:latest",
+        "M_1",
+        "m" * 64,
+    ],
     "model_class": ["Markov", "MyModel", "_Private", "Model2"],
     "description": ['Plugin "quoted" {{ x }} 中文 é \\ `code`'],
     "author_name": ["", 'Zoë O\'Brien "Z" 张三'],
@@ -219,3 +236,75 @@ def test_unknown_answer_keys_are_caught_by_the_tests(tmp_path):
 def test_no_trust_needed():
     config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
     assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
+
+
+# The reserved names ---------------------------------------------------------------
+
+
+def test_reserved_names_partial_is_current():
+    """includes/validation/names.jinja holds exactly what tests/reserved_names.py
+    derives from the installed llm (model ids and aliases, built-in commands) and
+    from the rendered plugin (its top-level names, by AST), so that a new llm
+    release or a new name in the template fails here, not for a user."""
+    problems = reserved_names.stale_entries()
+    assert not problems, (
+        "includes/validation/names.jinja is out of date; run "
+        "`.tools/bin/uv run python tests/reserved_names.py --write`: "
+        + "; ".join(problems)
+    )
+
+
+def test_a_stale_partial_is_reported_by_name():
+    current = reserved_names.listed()
+    stale = {group: set(names) for group, names in current.items()}
+    stale["llm_commands"] -= {"keys"}
+    stale["llm_model_ids"] |= {"gpt-0"}
+    stale["python_names"] -= {"StopIteration"}
+    assert reserved_names.differences(current, stale) == [
+        "llm_model_ids lists ['gpt-0'], which nothing uses",
+        "llm_commands lacks ['keys']",
+        "python_names lacks ['StopIteration']",
+    ]
+
+
+def test_top_level_names_are_found_in_blocks_but_not_in_functions():
+    source = """
+import os.path
+from typing import Any as Whatever
+X: int = 1
+A, (B, C) = 1, (2, 3)
+try:
+    import tomllib
+except ImportError:
+    TOMLLIB = None
+if X:
+    def f():
+        INNER = 1
+    class K:
+        ATTRIBUTE = 1
+"""
+    assert reserved_names.top_level_names(source) == {
+        "os",
+        "Whatever",
+        "X",
+        "A",
+        "B",
+        "C",
+        "tomllib",
+        "TOMLLIB",
+        "f",
+        "K",
+    }
+
+
+def test_the_renders_cover_every_choice_of_the_code():
+    """The renders that find the plugin's names: every model kind with every
+    subset of the extras (the script), or with none, each alone and all (the
+    test's first pass)."""
+    every = reserved_names.code_answer_sets()
+    few = reserved_names.code_answer_sets(every_combination=False)
+    kinds = len(MODEL_KINDS)
+    assert len(every) == kinds * 2 ** len(EXTRAS)
+    assert len(few) == kinds * (len(EXTRAS) + 2)
+    assert {answers["model_kind"] for answers in every} == set(MODEL_KINDS)
+    assert all(answers in every for answers in few)
