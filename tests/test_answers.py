@@ -37,7 +37,7 @@ from answer_space import (
 )
 from conftest import EXTRAS, MODEL_KINDS, render_project
 from plugin_env import check
-from reserved_names import CLASS_NAME, listed, llm_model_ids
+from reserved_names import CLASS_NAME, listed, llm_commands, llm_model_ids
 from test_rendering import check_every_file_parses, markdown_text
 
 # Scales every property test: 1 in the default suite, 20 or more for a deep search.
@@ -187,11 +187,31 @@ def test_author_email_never_accepts_what_pypi_rejects(address):
 
 @fast
 @given(st.text(max_size=60) | PLUGIN_NAMES | LONG_PLUGIN_NAMES)
+@example("llm-keys")
+@example("llm-models")
+@example("llm-install")
+@example("llm-keys-extra")
 def test_plugin_name(name):
+    """llm-, lowercase words, at most 40 characters, and not llm- and one of llm's
+    own commands (from llm itself, not from the partial)."""
     expected = (
-        bool(re.fullmatch(r"llm-[a-z0-9]+(-[a-z0-9]+)*", name)) and len(name) <= 40
+        bool(re.fullmatch(r"llm-[a-z0-9]+(-[a-z0-9]+)*", name))
+        and len(name) <= 40
+        and name.removeprefix("llm-") not in llm_commands()
     )
     assert (validate("plugin_name", name) == "") is expected, name
+
+
+def test_every_command_of_llm_is_refused_as_the_short_name():
+    """`llm-keys` with the commands extra would replace `llm keys`: every built-in
+    command of the installed llm is refused, whatever the extras."""
+    commands = llm_commands()
+    assert {"keys", "models", "install", "plugins", "prompt"} <= commands
+    for command in commands:
+        message = validate("plugin_name", f"llm-{command}")
+        assert (
+            message == f"use another name: llm {command} is one of llm's own commands"
+        )
 
 
 def test_every_model_id_of_llm_is_refused_in_any_letter_case():
@@ -269,6 +289,7 @@ EVERY_MESSAGE = [
     ("plugin_name", "llm-markov", {"base_url_env_var": "X"}),
     ("plugin_name", "llm-My Plugin", {}),
     ("plugin_name", "llm-" + "a" * 50, {}),
+    ("plugin_name", "llm-embed-models", {}),
     ("model_id", "-x", {}),
     ("model_id", "x" * 70, {}),
     ("model_id", "TEXT-EMBEDDING-3-LARGE-1024", {}),
@@ -377,6 +398,7 @@ def test_derived_names_cannot_be_set(tmp_path):
         ("model_class", {"model_class": "Generator"}),
         ("model_id", {"model_id": "4o"}),
         ("plugin_name", {"plugin_name": "llm-" + "a" * 37}),
+        ("plugin_name", {"plugin_name": "llm-keys", "extras": ["commands"]}),
         ("plugin_name", {"module_name": "os"}),
     ],
 )

@@ -22,6 +22,11 @@ INVALID = {
         "llm-märkov",
         "llm-markov\n",
         "llm-" + "a" * 37,
+        # llm's own commands: `llm keys` would become the plugin's command group.
+        "llm-keys",
+        "llm-models",
+        "llm-install",
+        "llm-embed-multi",
     ],
     "model_id": [
         "",
@@ -98,6 +103,7 @@ VALID = {
         "llm-my-model",
         "llm-gpt2",
         "llm-a1-b2-c3",
+        "llm-keys-plus",
     ],
     "model_id": [
         "markov",
