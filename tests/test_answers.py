@@ -4,7 +4,8 @@ sound project, and the validators accept exactly the documented spaces.
 Hypothesis draws answers from each question's space. The validators are evaluated
 through tests/answer_space.py (cheap: thousands of examples); real renders check that
 it agrees with copier, and a bounded number of whole answer sets is rendered, parsed,
-linted and turned into package metadata in every run. More examples:
+linted and turned into package metadata in every run; a few pass every job of the
+generated CI (lint, format, type check, tests, package). More examples:
 TEMPLATE_PROPERTY_SCALE=20 .tools/bin/uv run pytest tests/test_answers.py
 """
 
@@ -36,7 +37,7 @@ from answer_space import (
     validate,
 )
 from conftest import EXTRAS, MODEL_KINDS, render_project
-from plugin_env import check
+from plugin_env import UV, PluginEnv, check, repo_env
 from reserved_names import CLASS_NAME, listed, llm_commands, llm_model_ids
 from test_rendering import check_every_file_parses, markdown_text
 
@@ -415,12 +416,20 @@ def test_harness_agrees_with_copier(tmp_path, key, answers):
 
 # Whole answer sets, rendered ------------------------------------------------------
 
+# api_base_url and api_model stay below 68 and 65 characters: longer ones are
+# accepted but make the generated code fail `ruff format --check` (the
+# `DEFAULT_BASE_URL = "..."` and `api_model = "..."` lines pass 88 columns).
+API_BASE_URLS = st.from_regex(
+    r"\Ahttps?://[a-z0-9.-]{1,30}(:[0-9]{1,5})?(/[a-z0-9/]{0,20})?\Z"
+)
+API_MODELS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,60}\Z")
+
 
 @st.composite
-def answer_sets(draw):
+def answer_sets(draw, model_kind=None):
     answers = {
         "plugin_name": draw(accepted("plugin_name", PLUGIN_NAMES | LONG_PLUGIN_NAMES)),
-        "model_kind": draw(st.sampled_from(MODEL_KINDS)),
+        "model_kind": model_kind or draw(st.sampled_from(MODEL_KINDS)),
         "description": draw(accepted("description", visible_text(512))),
         "author_name": draw(accepted("author_name", st.just("") | visible_text(100))),
         "author_email": draw(st.just("") | accepted("author_email", st.emails())),
@@ -432,16 +441,17 @@ def answer_sets(draw):
         "github_actions": draw(st.booleans()),
         "extras": draw(st.lists(st.sampled_from(EXTRAS), unique=True)),
     }
+    # The model id and class: derived (their defaults) or typed, of any length.
+    model_id = draw(st.none() | accepted("model_id", MODEL_IDS | LONG_MODEL_IDS))
+    if model_id is not None:
+        answers["model_id"] = model_id
+    model_class = draw(st.none() | accepted("model_class", CLASS_NAMES))
+    if model_class is not None:
+        answers["model_class"] = model_class
     if answers["model_kind"] == "http-api":
         answers |= {
-            "api_base_url": draw(
-                st.from_regex(
-                    r"\Ahttps?://[a-z0-9.-]{1,30}(:[0-9]{1,5})?(/[a-z0-9/]{0,20})?\Z"
-                )
-            ),
-            "api_model": draw(
-                st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,60}\Z")
-            ),
+            "api_base_url": draw(API_BASE_URLS),
+            "api_model": draw(API_MODELS),
             "key_name": draw(st.from_regex(r"\A[a-z0-9][a-z0-9._-]{0,39}\Z")),
             "key_env_var": draw(st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,39}\Z")),
         }
@@ -455,13 +465,14 @@ def answer_sets(draw):
     return answers
 
 
-@renders
-@given(answers=answer_sets())
-@example(
-    answers={
+HOSTILE_512 = ('"quoted" \\ {{ x }} # *b* `code` 👩\u200d💻 中文 ' * 20)[:512].strip()
+# The longest names every question allows, with the extras, in both kinds.
+LONGEST = [
+    {
         "plugin_name": "llm-" + "a" * 36,
         "model_kind": "markov",
-        "description": '"quoted" \\ {{ x }} # *b* 👩\u200d💻',
+        "model_id": ("Org/big_model-v2.5:" * 4)[:64],
+        "description": HOSTILE_512,
         "author_name": "Zoë O'Brien",
         "author_email": "zoe.o'brien+llm@example.co.uk",
         "github_username": "o" * 39,
@@ -469,27 +480,138 @@ def answer_sets(draw):
         "readme_language": "zh",
         "github_actions": True,
         "extras": EXTRAS,
-    }
-)
+    },
+    {
+        # The longest short name whose default key_env_var is accepted (40).
+        "plugin_name": "llm-" + "c" * 32,
+        "model_kind": "http-api",
+        "model_id": "d" * 64,
+        "model_class": "M" + "x" * 30,
+        "description": "Plain",
+        "license": "MIT",
+        "readme_language": "en",
+        "api_base_url": "https://api.example.com:8443/" + "v" * 38,
+        "api_model": "m" * 64,
+        "key_name": "k" * 40,
+        # Not tools: both plugins are installed together (see batches()).
+        "extras": [extra for extra in EXTRAS if extra != "tools"],
+    },
+]
+
+
+@renders
+@given(answers=answer_sets())
+@example(answers=LONGEST[0])
+@example(answers={"model_id": "x" * 54, "extras": []})
+@example(answers={"model_id": "y" * 48, "extras": ["embeddings"]})
 def test_accepted_answers_render_a_sound_project(tmp_path_factory, answers):
     project = render_project(tmp_path_factory.mktemp("p") / "p", answers)
     check_every_file_parses(project)
 
+    full = answers_with_defaults(**answers)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
-    assert pyproject["project"]["description"] == answers["description"]
+    assert pyproject["project"]["description"] == full["description"]
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
     for key, value in answers.items():
         # copier records a multiselect answer in the order of its choices.
         same = sorted(recorded[key]) == sorted(value) if key == "extras" else None
         assert same or recorded[key] == value, key
     readme = (project / "README.md").read_text(encoding="utf-8")
-    assert answers["description"] in markdown_text(readme).splitlines()
+    assert full["description"] in markdown_text(readme).splitlines()
 
+    # The rendered README's Python code blocks are formatted too.
     for command in (("check", "--no-cache"), ("format", "--no-cache", "--check")):
         check(*RUFF, *command, ".", cwd=project)
 
     metadata = core_metadata(project)
     assert pypi_metadata_errors(metadata) == []
+
+
+@st.composite
+def batches(draw):
+    """One answer set of each model kind, with names that differ, so that both
+    plugins can be installed in one environment. At most one has the tools extra:
+    its tool and toolbox have fixed names (count_occurrences, Notebook), which a
+    second plugin from this template would register again."""
+    batch = [draw(answer_sets(model_kind=kind)) for kind in MODEL_KINDS]
+    assume(sum("tools" in answers["extras"] for answers in batch) <= 1)
+    full = [answers_with_defaults(**answers) for answers in batch]
+    for key in ("plugin_name", "key_name"):
+        assume(len({answers.get(key) for answers in full}) == len(full))
+    ids = [answers["model_id"].lower() for answers in full]
+    assume(len(set(ids) | {model_id + "-embed" for model_id in ids}) == 2 * len(ids))
+    return batch
+
+
+@pytest.fixture(scope="module")
+def ci_env(tmp_path_factory) -> PluginEnv:
+    """The environment of the tests job, shared by the examples: each installs its
+    plugins (llm and the dev group come with the first) and uninstalls them after."""
+    return PluginEnv.create(tmp_path_factory.mktemp("ci-env") / ".venv")
+
+
+def run_ci_jobs(projects: list[Path], root: Path, env: PluginEnv) -> None:
+    """The generated CI's jobs on rendered projects: lint (`ruff check`), format
+    check (`ruff format --check`), type check (`ty check`), with the test venv's
+    ruff and ty (the versions the projects pin); tests (`pytest`), with the
+    projects installed editable in `env` with their dev group; package (`python
+    -m build`, then `twine check --strict`)."""
+    user_path = root / "llm-user"
+    user_path.mkdir()
+    checker = repo_env(user_path)
+    for project in projects:
+        check(checker.bin / "ruff", "check", "--no-cache", cwd=project)
+        check(checker.bin / "ruff", "format", "--check", "--no-cache", cwd=project)
+        ty = (checker.bin / "ty", "check", "--python", checker.path, "--no-progress")
+        check(*ty, cwd=project, env=checker.env())
+
+    env.pip_install(
+        *itertools.chain.from_iterable(
+            ("-e", project, "--group", f"{project / 'pyproject.toml'}:dev")
+            for project in projects
+        )
+    )
+    try:
+        for project in projects:
+            result = env.run(
+                "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
+            )
+            output = result.stdout + result.stderr
+            assert result.returncode == 0, output
+            assert " passed" in output and " failed" not in output, output
+    finally:
+        names = [
+            tomllib.loads((project / "pyproject.toml").read_text("utf-8"))["project"][
+                "name"
+            ]
+            for project in projects
+        ]
+        check(UV, "pip", "uninstall", "--quiet", "--python", env.bin / "python", *names)
+
+    dist = root / "dist"
+    for project in projects:
+        build = ("-m", "build", "--no-isolation", "--outdir", dist, project)
+        check(checker.bin / "python", *build, env=checker.env())
+    built = sorted(dist.iterdir())
+    assert len(built) == 2 * len(projects), built  # an sdist and a wheel each
+    twine = check(checker.bin / "twine", "check", "--strict", *built)
+    assert twine.stdout.count("PASSED") == len(built), twine.stdout
+
+
+@settings(
+    max_examples=SCALE,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(batch=batches())
+@example(batch=LONGEST)
+def test_accepted_answers_pass_every_ci_job(tmp_path_factory, ci_env, batch):
+    root = tmp_path_factory.mktemp("ci")
+    projects = [
+        render_project(root / f"project{number}", answers)
+        for number, answers in enumerate(batch)
+    ]
+    run_ci_jobs(projects, root, ci_env)
 
 
 @settings(
@@ -498,7 +620,9 @@ def test_accepted_answers_render_a_sound_project(tmp_path_factory, answers):
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    key=st.sampled_from(["description", "author_name", "author_email", "plugin_name"]),
+    key=st.sampled_from(
+        ["description", "author_name", "author_email", "plugin_name", "model_id"]
+    ),
     value=ANY_TEXT,
 )
 def test_rejected_answers_write_nothing(tmp_path_factory, key, value):
