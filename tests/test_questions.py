@@ -273,6 +273,26 @@ def test_a_stale_partial_is_reported_by_name():
     ]
 
 
+def test_the_written_partial_reads_back_as_the_lists(tmp_path):
+    """What --write writes is what copier's validators (and listed()) read."""
+    import jinja2
+
+    lists = {
+        "llm_model_ids": {"gpt-4o", "4o"},
+        "llm_commands": {"keys", "embed-multi"},
+        "plugin_names": {"TIMEOUT", "_Private", "Any"},
+        "class_patterns": {"{}", "Async{}"},
+    }
+    text = reserved_names.partial_text(lists, {"StopIteration"})
+    (tmp_path / "names.jinja").write_text(text, encoding="utf-8")
+    loader = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
+    module = loader.get_template("names.jinja").module
+    for group, names in lists.items():
+        assert set(getattr(module, group)) == names, group
+    assert list(module.python_names) == ["StopIteration"]
+    assert "uv run python tests/reserved_names.py --write" in text
+
+
 def test_top_level_names_are_found_in_blocks_but_not_in_functions():
     source = """
 import os.path
