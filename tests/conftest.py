@@ -118,6 +118,7 @@ def pytest_configure(config):
 # pytest-xdist (--dist loadfile) hands out the long modules while the short ones
 # fill the gaps at the end instead of one long module running alone.
 SLOW_MODULES = [
+    "test_answers.py",  # 60: the generated CI's jobs on three answer sets
     "test_readme_flow_test_first.py",  # 48
     "test_readme_flow.py",  # 40
     "test_extras_installed.py",  # 42
@@ -130,12 +131,11 @@ SLOW_MODULES = [
     "test_extras.py",  # 22
     "test_http_api.py",  # 21
     "test_http_client.py",  # 30 alone
-    "test_questions.py",  # 20
+    "test_questions.py",  # 25
     "test_update_from_releases.py",  # 19
     "test_update_from_releases_api.py",  # 17
     "test_troubleshooting.py",  # 12
     "test_variants.py",  # 17
-    "test_answers.py",  # 14
     "test_rendering.py",  # 14
     "test_workflows.py",  # 11
     "test_copie.py",  # 7
