@@ -222,6 +222,7 @@ def test_every_model_id_of_llm_is_refused_in_any_letter_case():
         for variant in (model_id, model_id.upper()):
             message = validate("model_id", variant)
             assert message == f"use another id: {variant} is one of llm's own models"
+            assert_one_line_that_says_what_is_allowed(message)
 
 
 @fast
@@ -257,8 +258,11 @@ def test_model_class_cannot_shadow_a_name_of_the_plugin_or_python():
             clashes.add(middle)
     clashes -= {"False", "None", "True"}
     assert {"Notebook", "Generator", "TextPart", "StopIteration"} <= clashes
-    allowed = sorted(name for name in clashes if validate("model_class", name) == "")
+    messages = {name: validate("model_class", name) for name in clashes}
+    allowed = sorted(name for name, message in messages.items() if not message)
     assert allowed == [], "model_class accepts names the plugin's code or Python uses"
+    for message in messages.values():
+        assert_one_line_that_says_what_is_allowed(message)
 
 
 @fast
