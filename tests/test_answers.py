@@ -420,13 +420,23 @@ def test_harness_agrees_with_copier(tmp_path, key, answers):
 
 # Whole answer sets, rendered ------------------------------------------------------
 
-# api_base_url and api_model stay below 68 and 65 characters: longer ones are
-# accepted but make the generated code fail `ruff format --check` (the
-# `DEFAULT_BASE_URL = "..."` and `api_model = "..."` lines pass 88 columns).
+# api_base_url, api_model and embedding_api_model stay below 68, 65 and 65
+# characters: longer ones are accepted but make the generated code fail `ruff format
+# --check` (the `DEFAULT_BASE_URL = "..."`, `api_model = "..."` and
+# `EMBEDDING_API_MODEL = "..."` lines pass 88 columns). So embedding_api_model is
+# drawn, never derived: its default, api_model + "-embedding", passes 64 characters
+# from an api_model of 55.
 API_BASE_URLS = st.from_regex(
     r"\Ahttps?://[a-z0-9.-]{1,30}(:[0-9]{1,5})?(/[a-z0-9/]{0,20})?\Z"
 )
 API_MODELS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,60}\Z")
+HTTP_API_QUESTIONS = {
+    "api_base_url",
+    "api_model",
+    "embedding_api_model",
+    "key_name",
+    "key_env_var",
+}
 
 
 @st.composite
@@ -459,7 +469,9 @@ def answer_sets(draw, model_kind=None):
             "key_name": draw(st.from_regex(r"\A[a-z0-9][a-z0-9._-]{0,39}\Z")),
             "key_env_var": draw(st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,39}\Z")),
         }
-        for key in ("api_base_url", "api_model", "key_name", "key_env_var"):
+        if "embeddings" in answers["extras"]:
+            answers["embedding_api_model"] = draw(API_MODELS)
+        for key in set(answers) & HTTP_API_QUESTIONS:
             assume(validate(key, answers[key], **answers) == "")
     # A derived default can be refused (llm-gpt-4o gives the model id gpt-4o, which
     # llm has): copier then asks for another answer, so such sets are not drawn.
@@ -496,6 +508,7 @@ LONGEST = [
         "readme_language": "en",
         "api_base_url": "https://api.example.com:8443/" + "v" * 38,
         "api_model": "m" * 64,
+        "embedding_api_model": "e" * 64,
         "key_name": "k" * 40,
         # Not tools: both plugins are installed together (see batches()).
         "extras": [extra for extra in EXTRAS if extra != "tools"],
