@@ -17,6 +17,12 @@ COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
 QUESTIONS = {key for key in COPIER_YML if not key.startswith("_")}
 MODEL_KINDS = list(COPIER_YML["model_kind"]["choices"].values())
 EXTRAS = list(COPIER_YML["extras"]["choices"].values())
+PROTOCOLS = list(COPIER_YML["api_protocol"]["choices"].values())
+# The extras each protocol of the http-api kind takes (Anthropic has no embeddings).
+PROTOCOL_EXTRAS = {
+    "openai-chat": EXTRAS,
+    "anthropic-messages": [extra for extra in EXTRAS if extra != "embeddings"],
+}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -36,7 +36,7 @@ from answer_space import (
     pypi_metadata_errors,
     validate,
 )
-from conftest import EXTRAS, MODEL_KINDS, render_project
+from conftest import EXTRAS, MODEL_KINDS, PROTOCOL_EXTRAS, PROTOCOLS, render_project
 from plugin_env import UV, PluginEnv, check, repo_env
 from reserved_names import CLASS_NAME, listed, llm_commands, llm_model_ids
 from test_rendering import check_every_file_parses, markdown_text
@@ -463,6 +463,10 @@ def answer_sets(draw, model_kind=None):
     if model_class is not None:
         answers["model_class"] = model_class
     if answers["model_kind"] == "http-api":
+        protocol = draw(st.sampled_from(PROTOCOLS))
+        answers["api_protocol"] = protocol
+        extras = PROTOCOL_EXTRAS[protocol]
+        answers["extras"] = [extra for extra in answers["extras"] if extra in extras]
         answers |= {
             "api_base_url": draw(API_BASE_URLS),
             "api_model": draw(API_MODELS),

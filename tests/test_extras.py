@@ -60,7 +60,9 @@ def subsets(items):
 
 
 def render_kind(destination: Path, kind: str, extras: list[str]) -> Path:
-    return render_project(destination, {"model_kind": kind, "extras": extras})
+    """A render named llm-markov whatever its kind (http-api's default is another)."""
+    answers = {"model_kind": kind, "extras": extras, "plugin_name": "llm-markov"}
+    return render_project(destination, answers)
 
 
 def ty_diagnostics(env: PluginEnv, project: Path) -> set[str]:
@@ -101,7 +103,12 @@ def all_extras(tmp_path_factory) -> dict[str, Path]:
     return {
         kind: render_project(
             root / kind / "llm-markov",
-            {"model_kind": kind, "extras": EXTRAS, "readme_language": language},
+            {
+                "model_kind": kind,
+                "extras": EXTRAS,
+                "readme_language": language,
+                "plugin_name": "llm-markov",
+            },
         )
         for kind, language in [("markov", "en"), ("http-api", "zh")]
     }

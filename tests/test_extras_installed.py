@@ -9,6 +9,7 @@ its own.
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,10 @@ def http_api_full(tmp_path_factory):
 
 
 def load_module(path: Path):
-    """A module of a rendered project's tests, loaded from its file."""
+    """A module of a rendered project's tests, loaded from its file; the modules
+    beside it (fake_api.py imports loopback.py) are importable too."""
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -272,6 +276,8 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_api, texts, tmp_pat
         models,
         models_wrong_key,
         template,
+        registered,
+        request,
     ) = env.llm_batch(
         ["plugins"],
         {"args": ["embed", "-m", "markov-embed", "-c", "abc"], "env": at_extras},
@@ -306,6 +312,8 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_api, texts, tmp_pat
             "env": at_extras,
         },
         {"args": ["-t", "markov:summary", "the cat sat"], "env": at_chat},
+        {"args": ["models", "list", "-q", "markov"], "env": at_chat},
+        {"args": ["markov", "request", "hi", "-o", "seed", "3"], "env": at_chat},
         LLM_USER_PATH=str(tmp_path),
         MARKOV_RETRIES="0",  # the fake API fails on purpose
         **{KEY_ENV_VAR: API_KEY},
@@ -353,7 +361,17 @@ def test_http_api_extras_through_the_cli(http_api_full, fake_api, texts, tmp_pat
     assert assert_ok(template) == "You said: the cat sat\n"
     assert summary["messages"][0]["role"] == "system"
 
-    assert assert_ok(models) == "markov\nmarkov-large\n"
+    # The API's list: the table's model, then a listed one, with what each can do;
+    # llm registers the listed one from the cache the command wrote.
+    assert assert_ok(models) == (
+        "markov: streaming, tools, schemas, attachments, reasoning\n"
+        "markov/markov-large: streaming\n"
+    )
+    assert "markov/markov-large" in assert_ok(registered)
+    # The request a prompt would make, shown, not sent, without the key.
+    shown = assert_ok(request)
+    assert shown.startswith(f"POST {fake_api.url}/chat/completions\n")
+    assert '"seed": 3' in shown and API_KEY not in shown
     assert_clean_error(
         models_wrong_key,
         f"Error: 401 from GET {fake_api.url}/models: the API refused the key: "

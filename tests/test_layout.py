@@ -8,11 +8,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXTRAS, MODEL_KINDS, ROOT, render_project
+from conftest import EXTRAS, MODEL_KINDS, PROTOCOL_EXTRAS, ROOT, render_project
 
 COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
-# (model kind, extras) of the renders that, together, hold every template file.
+# (model kind, extras) of the renders that, together, hold every template file,
+# and the other protocol of http-api with the extras it takes.
 RENDERS = [(kind, extras) for kind in MODEL_KINDS for extras in ([], EXTRAS)]
+ANTHROPIC = ("http-api", PROTOCOL_EXTRAS["anthropic-messages"])
+HTTP_API_MODULES = [
+    "__init__",
+    "client",
+    "discovery",
+    "headers",
+    "model_table",
+    "models",
+    "protocol",
+    "retries",
+    "transport",
+    "wire",
+]
 # Words about the making of a project, not about the plugin.
 TEMPLATE_WORDING = re.compile(
     r"copier|\bextras?\b|\bquestions?\b|model_kind|\brender(ed|s)?\b|\{\{|\{%|jinja",
@@ -22,14 +36,25 @@ TEMPLATE_WORDING = re.compile(
 
 @pytest.fixture(scope="module")
 def renders(tmp_path_factory) -> dict[tuple[str, bool], Path]:
+    """The renders, named llm-markov whatever their kind."""
     root = tmp_path_factory.mktemp("layout")
-    return {
+    found = {
         (kind, bool(extras)): render_project(
             root / f"{kind}-{len(extras)}" / "llm-markov",
-            {"model_kind": kind, "extras": extras},
+            {"model_kind": kind, "extras": extras, "plugin_name": "llm-markov"},
         )
         for kind, extras in RENDERS
     }
+    found["anthropic-messages", True] = render_project(
+        root / "anthropic" / "llm-markov",
+        {
+            "model_kind": "http-api",
+            "api_protocol": "anthropic-messages",
+            "extras": ANTHROPIC[1],
+            "plugin_name": "llm-markov",
+        },
+    )
+    return found
 
 
 def files_of(project: Path) -> set[str]:
@@ -77,11 +102,7 @@ def test_markov_without_extras_is_the_tutorials_single_module(renders):
     "kind, modules",
     [
         ("markov", ["__init__", "markov"]),
-        (
-            "http-api",
-            ["__init__", "client", "headers", "models", "protocol", "retries"]
-            + ["transport"],
-        ),
+        ("http-api", HTTP_API_MODULES),
     ],
 )
 def test_other_renders_are_a_package_of_one_module_per_concern(renders, kind, modules):
@@ -94,6 +115,16 @@ def test_other_renders_are_a_package_of_one_module_per_concern(renders, kind, mo
     expected = {f"llm_markov/{name}.py" for name in [*modules, *EXTRAS]}
     assert {name for name in files if name.startswith("llm_markov")} == expected
     assert {f"tests/test_{extra}.py" for extra in EXTRAS} <= files
+
+
+def test_the_other_protocol_has_the_same_modules(renders):
+    files = files_of(renders["anthropic-messages", True])
+    expected = {f"llm_markov/{name}.py" for name in HTTP_API_MODULES + ANTHROPIC[1]}
+    assert {name for name in files if name.startswith("llm_markov")} == expected
+    assert files == files_of(renders["http-api", True]) - {
+        "llm_markov/embeddings.py",
+        "tests/test_embeddings.py",
+    }
 
 
 def test_hooks_live_in_init_and_nowhere_else(renders):

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 import reserved_names
+from answer_space import validate
 from conftest import EXTRAS, MODEL_KINDS, QUESTIONS, ROOT, render_project
 from plugin_env import run
 
@@ -89,6 +90,7 @@ INVALID = {
     "copyright_year": ["26", "two thousand", "2026 "],
     "readme_language": ["fr", "zh-CN"],
     "model_kind": ["openai", "HTTP-API", ""],
+    "api_protocol": ["anthropic", "OpenAI-Chat", ""],
     "api_base_url": ["api.example.com", "ftp://example.com", "https://", "https://a b"],
     "api_model": ["", " gpt", "gpt 4", "-gpt"],
     "embedding_api_model": ["", " emb", "emb 3", "-emb"],
@@ -122,6 +124,9 @@ VALID = {
     "copyright_year": ["1999", "2026"],
     "readme_language": ["en", "zh"],
     "model_kind": ["markov", "http-api"],
+    # Cycled with extras (round i takes the i-th value of each): embeddings, which
+    # anthropic-messages refuses, come with openai-chat.
+    "api_protocol": ["anthropic-messages", "openai-chat"],
     "api_base_url": ["https://api.example.com/v1", "http://127.0.0.1:8080"],
     "api_model": ["gpt-4o-mini", "org/model:v1", "claude@2025"],
     "embedding_api_model": ["text-embedding-3-small", "org/embed:v1"],
@@ -131,7 +136,7 @@ VALID = {
 }
 
 
-HTTP_API_ONLY = {"api_base_url", "api_model", "key_name", "key_env_var"}
+HTTP_API_ONLY = {"api_protocol", "api_base_url", "api_model", "key_name", "key_env_var"}
 # Asked for http-api with the embeddings extra only.
 EMBEDDINGS_API_ONLY = {"embedding_api_model"}
 
@@ -220,6 +225,35 @@ def test_names_are_derived_from_the_answers(
     assert f"class Async{model_class}(MarkovChain, llm.AsyncModel):" in source
     expected_id = model_id or answers.get("model_id")
     assert f'model_id = "{expected_id}"' in source
+
+
+@pytest.mark.parametrize(
+    "protocol, description",
+    [
+        ("openai-chat", "served by an OpenAI-compatible HTTP API"),
+        ("anthropic-messages", "speaking Anthropic's Messages protocol"),
+    ],
+)
+def test_http_api_defaults_name_an_api_plugin(render, protocol, description):
+    """Not markov: those names are the Markov kind's. (A project's recorded names
+    are kept by updates: test_update_from_releases_api.py.)"""
+    project = render(model_kind="http-api", api_protocol=protocol)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    names = [recorded[key] for key in ("plugin_name", "model_id", "model_class")]
+    assert names == ["llm-acme-chat", "acme-chat", "AcmeChat"]
+    assert description in recorded["description"]
+    models = (project / "llm_acme_chat" / "models.py").read_text(encoding="utf-8")
+    assert "class AcmeChat(ApiModel, llm.KeyModel):" in models
+
+
+def test_anthropic_messages_refuses_embeddings_in_one_line(tmp_path):
+    answers = {"model_kind": "http-api", "api_protocol": "anthropic-messages"}
+    message = "embeddings is not for anthropic-messages: that API has no embeddings"
+    with pytest.raises(ValueError, match=message):
+        render_project(tmp_path / "p", {**answers, "extras": ["tools", "embeddings"]})
+    assert not (tmp_path / "p").exists()
+    assert validate("extras", ["embeddings"], model_kind="markov") == ""
+    assert len(validate("extras", ["embeddings"], **answers)) <= 80
 
 
 def test_copier_cli_reports_the_validation_message(tmp_path):

@@ -5,16 +5,22 @@ POST /v1/chat/completions answers like a real API, streamed (server-sent events
 ending in [DONE]) or not. The last message decides the reply:
 
 - a tool result: "The tool said: <output>"
-- tools were offered: a call of the first tool, with the JSON object at the end of
-  the prompt (or {}) as its arguments
+- tools were offered: a call of the first tool, with the first JSON object in the
+  prompt (or {}) as its arguments
 - a JSON schema was asked for: an object with an example value per property
 - "status 429" (any code): that HTTP error with a JSON error body
 - "think": reasoning text first, then the answer
 - "count 5": the numbers 1 to 5, one token each
+- "cached": usage that reports cached input and reasoning tokens
+- "odd usage": usage whose detail counts are not integers
 - "slow": waits `slow_seconds` before answering
 - "truncate": the connection drops in the middle of the stream
 - "no done": the stream ends cleanly but without [DONE]
 - "malformed": an event that is not JSON
+- "not object": an event that is JSON but not an object
+- "wrong type": a chunk whose `choices` is a string
+- "bad tool call": a tool call whose `function` is a list
+- "error event": an error object in the stream, after two words
 - anything else: "You said: <text>", plus the types of any images
 
 POST /v1/embeddings turns each text into 26 numbers, how often each letter a to z
@@ -22,50 +28,58 @@ occurs in it, so texts that share words come out similar. They are sent in rever
 order, each with its index, as APIs may do. A text holding "status 500" (any code)
 gets that HTTP error.
 
-GET /v1/models lists `models`.
+GET /v1/models lists `models` (ids, or whole objects), or sends `model_list` as it
+is when that is set.
 
 A wrong key gets 401 (quoting the key, as some real APIs do), an unknown model 404.
-Every request is kept in `requests` for the tests to inspect.
+Every request is kept in `requests` for the tests to inspect; `turns(body)` reads
+a request's messages as (role, text) pairs, the same for every protocol.
 """
 
 import json
 import re
 import string
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
+
+from loopback import JsonHandler, LoopbackServer
 
 JsonDict = dict[str, Any]
+TROUBLES = (
+    "truncate",
+    "no done",
+    "malformed",
+    "not object",
+    "wrong type",
+    "bad tool call",
+    "error event",
+    "slow",
+)
 
 
-class FakeAPI:
+class FakeAPI(LoopbackServer):
     def __init__(self, api_key: str, model: str):
+        super().__init__(Handler)
         self.api_key = api_key
         self.model = model
-        self.models = [model, "another-model"]
+        self.models: list[str | JsonDict] = [model, "another-model"]
+        self.model_list: Any = None
         self.slow_seconds = 1.0
-        self.requests: list[JsonDict] = []
-        # Each server has its own handler class, which knows the server's state.
-        handler = type("FakeHandler", (Handler,), {"api": self})
-        self.server = Server(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
 
-    def __enter__(self) -> Self:
-        # A short poll interval makes shutdown() quick.
-        serve = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-        serve.start()
-        return self
+    @staticmethod
+    def key_of(request: JsonDict) -> str:
+        """The key a recorded request carried."""
+        headers = {name.lower(): value for name, value in request["headers"].items()}
+        return headers.get("authorization", "").removeprefix("Bearer ")
 
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def last_body(self) -> JsonDict:
-        return self.requests[-1]["body"]
+    @staticmethod
+    def turns(body: JsonDict) -> list[tuple[str, str]]:
+        """The messages of a chat request as (role, text): roles system, user,
+        assistant and tool (whose text is the tool's output)."""
+        return [
+            (message["role"], text_and_images(message.get("content"))[0])
+            for message in body["messages"]
+        ]
 
 
 def reply_for(request: JsonDict) -> tuple[list[JsonDict], str]:
@@ -76,7 +90,8 @@ def reply_for(request: JsonDict) -> tuple[list[JsonDict], str]:
     text, images = text_and_images(last.get("content"))
     if request.get("tools"):
         name = request["tools"][0]["function"]["name"]
-        arguments = text[text.index("{") :] if "{" in text else "{}"
+        found = re.search(r"\{[^{}]*\}", text)
+        arguments = found[0] if found else "{}"
         half = len(arguments) // 2
         return [
             {"tool_calls": [tool_call(0, name, arguments[:half], call_id="call_1")]},
@@ -90,7 +105,7 @@ def reply_for(request: JsonDict) -> tuple[list[JsonDict], str]:
         return thoughts + words("Thought about it."), ""
     if match := re.search(r"count (\d+)", text):
         return [{"content": f"{n} "} for n in range(1, int(match[1]) + 1)], ""
-    for trouble in ("truncate", "no done", "malformed", "slow"):
+    for trouble in TROUBLES:
         if trouble in text:
             return words("You said: " + text), trouble
     suffix = f" (images: {', '.join(images)})" if images else ""
@@ -133,30 +148,35 @@ def example(schema: JsonDict) -> Any:
     return {"integer": 42, "number": 1.5, "boolean": True}.get(kind, "example")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+def usage_of(body: JsonDict, deltas: list[JsonDict]) -> JsonDict:
+    text, _ = text_and_images(body["messages"][-1].get("content"))
+    words_in = sum(len(str(m.get("content")).split()) for m in body["messages"])
+    usage: JsonDict = {"prompt_tokens": words_in, "completion_tokens": len(deltas)}
+    if "cached" in text or "odd usage" in text:
+        odd = "odd usage" in text
+        usage["prompt_tokens_details"] = {"cached_tokens": "1" if odd else 1}
+        usage["completion_tokens_details"] = {"reasoning_tokens": None if odd else 2}
+    return usage
 
-    def handle_error(self, request, client_address):
-        pass  # a client that hangs up mid-stream (after an error) is no problem
 
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as real APIs do
+class Handler(JsonHandler):
     api: FakeAPI
-
-    def log_message(self, format, *args):
-        pass  # keep test output clean
 
     def do_GET(self):
         if not self.record_and_authorize(body=None):
             return
         if self.path != "/v1/models":
             return self.send_json(404, error(f"Unknown path {self.path}"))
-        models = [{"id": model, "object": "model"} for model in self.api.models]
+        if self.api.model_list is not None:
+            return self.send_json(200, self.api.model_list)
+        models = [
+            item if isinstance(item, dict) else {"id": item, "object": "model"}
+            for item in self.api.models
+        ]
         self.send_json(200, {"object": "list", "data": models})
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         if not self.record_and_authorize(body):
             return
         if self.path == "/v1/embeddings":
@@ -166,10 +186,8 @@ class Handler(BaseHTTPRequestHandler):
         self.chat(body)
 
     def record_and_authorize(self, body) -> bool:
-        self.api.requests.append(
-            {"path": self.path, "headers": dict(self.headers), "body": body}
-        )
-        key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        request = self.record(body)
+        key = self.api.key_of(request)
         if key != self.api.api_key:
             self.send_json(401, error(f"Incorrect API key provided: {key}"))
             return False
@@ -195,25 +213,20 @@ class Handler(BaseHTTPRequestHandler):
         if trouble == "slow":
             time.sleep(api.slow_seconds)
         served = {"id": "chatcmpl-1", "model": f"{api.model}-2026-01-01"}
-        words_in = sum(len(str(m.get("content")).split()) for m in body["messages"])
-        usage = {"prompt_tokens": words_in, "completion_tokens": len(deltas)}
+        usage = usage_of(body, deltas)
         if not body.get("stream"):
             reply = {**served, **whole_reply(deltas), "usage": usage}
             return self.send_json(200, reply)
         self.stream(served, deltas, usage, trouble)
 
     def stream(self, served: JsonDict, deltas: list[JsonDict], usage, trouble: str):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
+        self.start_events()
         finish = "tool_calls" if "tool_calls" in deltas[0] else "stop"
         for index, delta in enumerate(deltas):
-            if trouble == "truncate" and index == 2:
-                self.close_connection = True
-                return  # no final chunk: the client sees a broken body
-            if trouble == "malformed" and index == 2:
-                self.send_event("{not json")
+            if index == 2 and trouble == "truncate":
+                return self.break_stream()
+            if index == 2 and trouble in BROKEN_EVENTS:
+                self.send_event(BROKEN_EVENTS[trouble])
             choice = {"index": 0, "delta": delta, "finish_reason": None}
             self.send_event(json.dumps({**served, "choices": [choice]}))
         last = {"index": 0, "delta": {}, "finish_reason": finish}
@@ -223,19 +236,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send_event("[DONE]")
         self.send_chunk(b"")
 
-    def send_event(self, data: str) -> None:
-        self.send_chunk(f"data: {data}\n\n".encode())
 
-    def send_chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
-    def send_json(self, status: int, payload: JsonDict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+# The event sent in place of the third delta, for each kind of broken stream.
+BROKEN_EVENTS = {
+    "malformed": "{not json",
+    "not object": "[1, 2]",
+    "wrong type": json.dumps({"choices": "oops"}),
+    "bad tool call": json.dumps(
+        {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": []}]}}]}
+    ),
+    "error event": json.dumps({"error": {"message": "Fake overload"}}),
+}
 
 
 def letter_counts(text: str) -> list[float]:

@@ -1,0 +1,117 @@
+"""Reading the API's replies, whatever its protocol: server-sent event lines, JSON
+that must be an object, fields that must have a type. Each problem becomes one
+llm.ModelError line that names what was wrong."""
+
+import json
+from typing import Any
+
+import llm
+
+
+def sse_field(line: str) -> tuple[str, str] | None:
+    """The field and value of one line of a server-sent event stream, like
+    ("data", "{...}") or ("event", "ping"); None for the blank lines between
+    events and for comments (": keep-alive")."""
+    name, colon, value = line.partition(":")
+    if not colon or not name:
+        return None
+    return name, value.removeprefix(" ").rstrip("\r")
+
+
+def parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise llm.ModelError(f"the API sent malformed JSON: {text[:80]!r}") from None
+
+
+def parse_object(text: str, what: str) -> dict[str, Any]:
+    """JSON text that must hold an object; `what` names it in the error."""
+    value = parse_json(text)
+    if not isinstance(value, dict):
+        raise llm.ModelError(
+            f"the API sent {what} that is not a JSON object: {text[:80]!r}"
+        )
+    return value
+
+
+def checked(value: Any, kind: type, what: str) -> Any:
+    """`value` when it is of `kind`; a ModelError naming `what` otherwise."""
+    if not isinstance(value, kind):
+        raise llm.ModelError(
+            f"the API sent {what} that is {type(value).__name__}, not "
+            f"{kind.__name__}: {json.dumps(value)[:60]}"
+        )
+    return value
+
+
+def typed(container: dict[str, Any], key: str, kind: type, what: str) -> Any:
+    """container[key] when it is missing, null or of `kind`; a ModelError naming
+    the field and `what` holds it otherwise."""
+    value = container.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise llm.ModelError(
+            f"the API sent a {what} whose {key} is {type(value).__name__}, not "
+            f"{kind.__name__}: {json.dumps(value)[:60]}"
+        )
+    return value
+
+
+def count(container: Any, key: str) -> int | None:
+    """An integer field, like a token count; None when it is missing or is not
+    an integer (usage is never worth failing a reply for)."""
+    value = container.get(key) if isinstance(container, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def counts(container: Any, keys: list[str]) -> dict[str, int] | None:
+    """The integer counts among `keys` that are not zero; None when there are none."""
+    found = {key: count(container, key) for key in keys}
+    return {key: value for key, value in found.items() if value} or None
+
+
+class ReplyState:
+    """What a reply brings besides its text, whatever the protocol: its id, the
+    model that answered, why it stopped, usage, and tool calls, whose arguments
+    arrive as JSON text in pieces. A protocol's Reply fills it in as it reads,
+    and says how its usage reads (`usage_counts`) and what ends a stream."""
+
+    end_of_stream = "its end"  # named when a stream stops before it
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.model: str | None = None
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] = {}
+        self.done = False  # the end of the stream (or a whole reply) was read
+        self.event = ""  # the `event:` field of the event being read, if any
+        self.tool_calls: dict[int, dict[str, str]] = {}  # by the API's index
+
+    def usage_counts(self) -> tuple[int | None, int | None, dict[str, int] | None]:
+        """Input tokens, output tokens and other counts (cached, reasoning...)."""
+        return None, None, None
+
+    def finish(self, response: llm.Response | llm.AsyncResponse) -> None:
+        """Record the tool calls, usage and served model on llm's response."""
+        if not self.done:
+            raise llm.ModelError(
+                f"the API's stream ended before {self.end_of_stream}: "
+                "the reply is incomplete"
+            )
+        for call in self.tool_calls.values():
+            arguments = parse_object(call["arguments"] or "{}", "tool call arguments")
+            response.add_tool_call(
+                llm.ToolCall(
+                    name=call["name"], arguments=arguments, tool_call_id=call["id"]
+                )
+            )
+        if self.usage:
+            tokens_in, tokens_out, details = self.usage_counts()
+            response.set_usage(input=tokens_in, output=tokens_out, details=details)
+        if self.model:
+            response.set_resolved_model(self.model)
+        response.response_json = {
+            "id": self.id,
+            "model": self.model,
+            "finish_reason": self.finish_reason,
+        }
