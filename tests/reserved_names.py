@@ -168,11 +168,14 @@ def rendered_names(answer_sets: list[dict]) -> dict[str, set[str]]:
     found = {}
     with tempfile.TemporaryDirectory(prefix="reserved-names-") as folder:
         for number, answers in enumerate(answer_sets):
-            project = render_project(
-                Path(folder) / str(number),
-                {**answers, "model_class": SENTINEL},
-                exclude=NOT_PYTHON,
-            )
+            try:
+                project = render_project(
+                    Path(folder) / str(number),
+                    {**answers, "model_class": SENTINEL},
+                    exclude=NOT_PYTHON,
+                )
+            except ValueError:  # a combination a validator refuses: nothing to name
+                continue
             found[repr(answers)] = {
                 name for name in names_of_render(project) if CLASS_NAME.match(name)
             }
