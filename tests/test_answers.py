@@ -312,6 +312,11 @@ EVERY_MESSAGE = [
     ("author_name", "x" * 101, {}),
     ("author_email", "a@-x.y", {}),
     ("github_username", "-x", {}),
+    (
+        "extras",
+        ["embeddings"],
+        {"model_kind": "http-api", "api_protocol": "anthropic-messages"},
+    ),
     ("copyright_year", "26", {}),
     ("api_base_url", "ftp://x", {}),
     ("api_model", " x", {}),

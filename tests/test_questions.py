@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 import reserved_names
-from answer_space import validate
+from answer_space import CONFIG, validate
 from conftest import EXTRAS, MODEL_KINDS, QUESTIONS, ROOT, render_project
 from plugin_env import run
 
@@ -248,7 +248,7 @@ def test_http_api_defaults_name_an_api_plugin(render, protocol, description):
 
 def test_anthropic_messages_refuses_embeddings_in_one_line(tmp_path):
     answers = {"model_kind": "http-api", "api_protocol": "anthropic-messages"}
-    message = "embeddings is not for anthropic-messages: that API has no embeddings"
+    message = "leave out embeddings: anthropic-messages has no embeddings endpoint"
     with pytest.raises(ValueError, match=message):
         render_project(tmp_path / "p", {**answers, "extras": ["tools", "embeddings"]})
     assert not (tmp_path / "p").exists()
@@ -363,7 +363,8 @@ def test_the_renders_cover_every_choice_of_the_code():
     test's first pass)."""
     every = reserved_names.code_answer_sets()
     few = reserved_names.code_answer_sets(every_combination=False)
-    kinds = len(MODEL_KINDS)
+    # The http-api kind once per wire protocol.
+    kinds = len(MODEL_KINDS) - 1 + len(CONFIG["api_protocol"]["choices"])
     assert len(every) == kinds * 2 ** len(EXTRAS)
     assert len(few) == kinds * (len(EXTRAS) + 2)
     assert {answers["model_kind"] for answers in every} == set(MODEL_KINDS)
