@@ -2,15 +2,15 @@
 accepts, so that property-based tests can search the space of answers quickly.
 
 `validate(key, value, **answers)` renders a question's validator from copier.yml with
-the same Jinja filters copier uses (jinja2-ansible-filters), the defaults of the
-derived names and the given answers; it returns copier's message, or "" for an
-accepted answer. tests/test_answers.py checks on real renders that it agrees with
-copier.
+the same Jinja filters copier uses (jinja2-ansible-filters), the template's folder as
+the loader of the partials it imports (includes/validation/), and the context copier
+gives it: every given answer (what `--data` passes), and the answers or defaults of
+the questions before this one. It returns copier's message, or "" for an accepted
+answer. tests/test_answers.py checks on real renders that it agrees with copier.
 """
 
 import email.utils
 import functools
-import re
 import unicodedata
 from pathlib import Path
 
@@ -39,6 +39,7 @@ def forbidden(character: str) -> bool:
 @functools.cache
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ROOT),
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
         undefined=jinja2.StrictUndefined,
     )
@@ -53,27 +54,39 @@ def render_default(key: str, answers: dict) -> str:
     return compiled(str(CONFIG[key]["default"])).render(**answers)
 
 
-def answers_with_defaults(**answers) -> dict:
-    """The answers, with every other question's default (derived ones included),
-    computed in copier.yml's order as copier does."""
+def answers_with_defaults(upto: str | None = None, **answers) -> dict:
+    """The given answers, with the default of every other question (derived ones
+    included) computed in copier.yml's order, as copier does; from question `upto`
+    on, defaults are not computed yet, as when copier validates that question."""
     result: dict = {}
     for key, question in CONFIG.items():
         if key.startswith("_"):
             continue
+        if key == upto:
+            break
         if key in answers:
             result[key] = answers[key]
         elif isinstance(question.get("default"), str):
-            result[key] = render_default(key, result)
+            result[key] = render_default(key, {**answers, **result})
         else:
             result[key] = question.get("default")
-    return result
+    return {**answers, **result}
 
 
 def validate(key: str, value, **answers) -> str:
     """copier's message for `value` as the answer to `key`, "" if it is accepted."""
-    context = answers_with_defaults(**{**answers, key: value})
+    context = answers_with_defaults(upto=key, **{**answers, key: value})
     validator = CONFIG[key].get("validator", "")
     return compiled(validator).render(**context).strip()
+
+
+def applies(key: str, answers: dict) -> bool:
+    """Whether question `key` is asked (its `when`), given the answers before it."""
+    when = CONFIG[key].get("when", True)
+    if isinstance(when, str):
+        rendered = compiled(when).render(**answers_with_defaults(upto=key, **answers))
+        return rendered.strip().lower() in {"true", "yes", "on", "1", "y"}
+    return bool(when)
 
 
 def copier_message(key: str, message: str) -> str:
@@ -110,26 +123,3 @@ def pypi_metadata_errors(metadata: str) -> list[str]:
             if address and not pypi_accepts_email(address):
                 errors.append(f"email {address!r}")
     return errors
-
-
-def names_in_module(source: str) -> set[str]:
-    """Every name a module binds at its top level: imports, functions, classes and
-    assignments."""
-    import ast
-
-    names = set()
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            names |= {
-                (alias.asname or alias.name).split(".")[0] for alias in node.names
-            }
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-    return names
-
-
-CLASS_NAME = re.compile(r"\A_*[A-Z][A-Za-z0-9_]*\Z")

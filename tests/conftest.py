@@ -124,6 +124,7 @@ def pytest_configure(config):
 # pytest-xdist (--dist loadfile) hands out the long modules while the short ones
 # fill the gaps at the end instead of one long module running alone.
 SLOW_MODULES = [
+    "test_answers.py",  # 60: the generated CI's jobs on three answer sets
     "test_update_from_releases_api.py",  # 50 (one case: the whole render's checks)
     "test_http_api.py",  # 50 (three renders, the Anthropic one's own tests)
     "test_readme_flow_test_first.py",  # 48
@@ -137,11 +138,10 @@ SLOW_MODULES = [
     "test_ci_jobs.py",  # 23
     "test_extras.py",  # 22
     "test_http_client.py",  # 30 alone
-    "test_questions.py",  # 20
+    "test_questions.py",  # 25
     "test_update_from_releases.py",  # 19
     "test_troubleshooting.py",  # 12
     "test_variants.py",  # 17
-    "test_answers.py",  # 14
     "test_rendering.py",  # 14
     "test_workflows.py",  # 11
     "test_copie.py",  # 7

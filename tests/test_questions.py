@@ -1,12 +1,14 @@
-"""The questions of copier.yml: defaults, derived names and every validator."""
+"""The questions of copier.yml: defaults, derived names, every validator, and the
+lists of names the validators refuse (includes/validation/names.jinja)."""
 
 import sys
 
 import pytest
 import yaml
 
-from answer_space import validate
-from conftest import QUESTIONS, ROOT, render_project
+import reserved_names
+from answer_space import CONFIG, validate
+from conftest import EXTRAS, MODEL_KINDS, QUESTIONS, ROOT, render_project
 from plugin_env import run
 
 INVALID = {
@@ -21,6 +23,11 @@ INVALID = {
         "llm-märkov",
         "llm-markov\n",
         "llm-" + "a" * 37,
+        # llm's own commands: `llm keys` would become the plugin's command group.
+        "llm-keys",
+        "llm-models",
+        "llm-install",
+        "llm-embed-multi",
     ],
     "model_id": [
         "",
@@ -32,6 +39,7 @@ INVALID = {
         "模型",
         "gpt-4o",
         "4O",
+        "Text-Embedding-3-Small",
         "x" * 65,
     ],
     "model_class": [
@@ -46,6 +54,8 @@ INVALID = {
         "myModel",
         "TextPart",
         "MarkovChain",
+        "Notebook",
+        "Generator",
         "ValueError",
         "StopIteration",
         "M" * 32,
@@ -90,8 +100,21 @@ INVALID = {
 }
 
 VALID = {
-    "plugin_name": ["llm-markov", "llm-my-model", "llm-gpt2", "llm-a1-b2-c3"],
-    "model_id": ["markov", "my-model", "acme-4.1", "org/model:latest", "M_1"],
+    "plugin_name": [
+        "llm-markov",
+        "llm-my-model",
+        "llm-gpt2",
+        "llm-a1-b2-c3",
+        "llm-keys-plus",
+    ],
+    "model_id": [
+        "markov",
+        "my-model",
+        "acme-4.1",
+        "org/model:latest",
+        "M_1",
+        "m" * 64,
+    ],
     "model_class": ["Markov", "MyModel", "_Private", "Model2"],
     "description": ['Plugin "quoted" {{ x }} 中文 é \\ `code`'],
     "author_name": ["", 'Zoë O\'Brien "Z" 张三'],
@@ -225,7 +248,7 @@ def test_http_api_defaults_name_an_api_plugin(render, protocol, description):
 
 def test_anthropic_messages_refuses_embeddings_in_one_line(tmp_path):
     answers = {"model_kind": "http-api", "api_protocol": "anthropic-messages"}
-    message = "embeddings is not for anthropic-messages: that API has no embeddings"
+    message = "leave out embeddings: anthropic-messages has no embeddings endpoint"
     with pytest.raises(ValueError, match=message):
         render_project(tmp_path / "p", {**answers, "extras": ["tools", "embeddings"]})
     assert not (tmp_path / "p").exists()
@@ -253,3 +276,96 @@ def test_unknown_answer_keys_are_caught_by_the_tests(tmp_path):
 def test_no_trust_needed():
     config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
     assert not {"_tasks", "_migrations", "_jinja_extensions"} & set(config)
+
+
+# The reserved names ---------------------------------------------------------------
+
+
+def test_reserved_names_partial_is_current():
+    """includes/validation/names.jinja holds exactly what tests/reserved_names.py
+    derives from the installed llm (model ids and aliases, built-in commands) and
+    from the rendered plugin (its top-level names, by AST), so that a new llm
+    release or a new name in the template fails here, not for a user."""
+    problems = reserved_names.stale_entries()
+    assert not problems, (
+        "includes/validation/names.jinja is out of date; run "
+        "`.tools/bin/uv run python tests/reserved_names.py --write`: "
+        + "; ".join(problems)
+    )
+
+
+def test_a_stale_partial_is_reported_by_name():
+    current = reserved_names.listed()
+    stale = {group: set(names) for group, names in current.items()}
+    stale["llm_commands"] -= {"keys"}
+    stale["llm_model_ids"] |= {"gpt-0"}
+    stale["python_names"] -= {"StopIteration"}
+    assert reserved_names.differences(current, stale) == [
+        "llm_model_ids lists ['gpt-0'], which nothing uses",
+        "llm_commands lacks ['keys']",
+        "python_names lacks ['StopIteration']",
+    ]
+
+
+def test_the_written_partial_reads_back_as_the_lists(tmp_path):
+    """What --write writes is what copier's validators (and listed()) read."""
+    import jinja2
+
+    lists = {
+        "llm_model_ids": {"gpt-4o", "4o"},
+        "llm_commands": {"keys", "embed-multi"},
+        "plugin_names": {"TIMEOUT", "_Private", "Any"},
+        "class_patterns": {"{}", "Async{}"},
+    }
+    text = reserved_names.partial_text(lists, {"StopIteration"})
+    (tmp_path / "names.jinja").write_text(text, encoding="utf-8")
+    loader = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
+    module = loader.get_template("names.jinja").module
+    for group, names in lists.items():
+        assert set(getattr(module, group)) == names, group
+    assert list(module.python_names) == ["StopIteration"]
+    assert "uv run python tests/reserved_names.py --write" in text
+
+
+def test_top_level_names_are_found_in_blocks_but_not_in_functions():
+    source = """
+import os.path
+from typing import Any as Whatever
+X: int = 1
+A, (B, C) = 1, (2, 3)
+try:
+    import tomllib
+except ImportError:
+    TOMLLIB = None
+if X:
+    def f():
+        INNER = 1
+    class K:
+        ATTRIBUTE = 1
+"""
+    assert reserved_names.top_level_names(source) == {
+        "os",
+        "Whatever",
+        "X",
+        "A",
+        "B",
+        "C",
+        "tomllib",
+        "TOMLLIB",
+        "f",
+        "K",
+    }
+
+
+def test_the_renders_cover_every_choice_of_the_code():
+    """The renders that find the plugin's names: every model kind with every
+    subset of the extras (the script), or with none, each alone and all (the
+    test's first pass)."""
+    every = reserved_names.code_answer_sets()
+    few = reserved_names.code_answer_sets(every_combination=False)
+    # The http-api kind once per wire protocol.
+    kinds = len(MODEL_KINDS) - 1 + len(CONFIG["api_protocol"]["choices"])
+    assert len(every) == kinds * 2 ** len(EXTRAS)
+    assert len(few) == kinds * (len(EXTRAS) + 2)
+    assert {answers["model_kind"] for answers in every} == set(MODEL_KINDS)
+    assert all(answers in every for answers in few)

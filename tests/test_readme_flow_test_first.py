@@ -3,9 +3,10 @@ test_readme_flow.py, whose helpers it uses; a module of its own, so that the two
 run side by side), and the README's PEP 668-safe way to get uv."""
 
 import os
+import sys
 from pathlib import Path
 
-from plugin_env import check, run
+from plugin_env import check
 from test_readme_flow import (
     Readme,
     assert_committed_as_the_readme_says,
@@ -44,7 +45,8 @@ def test_test_first_then_commit_change_commit_update(template, tmp_path):
 
 def test_the_readme_ways_to_get_uv(default_project, tmp_path):
     """The PEP 668-safe way, in a home folder of its own: uv and uvx work from
-    ~/.local/bin. And `pip install --user` is refused where the README says so."""
+    ~/.local/bin. (Whether `pip install --user` is refused depends on the Python
+    a machine has, so the README only says where it is.)"""
     home = tmp_path / "home"
     home.mkdir()
     readme = read(default_project / "README.md")
@@ -55,17 +57,10 @@ def test_the_readme_ways_to_get_uv(default_project, tmp_path):
         # pip's cache stays the user's, so the wheel of uv is not fetched each run.
         "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME")
         or str(Path.home() / ".cache"),
-        "PATH": f"/usr/bin{os.pathsep}/bin",
+        # This Python's python3 first: the one a CI machine has may live anywhere.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
     }
     bash(Readme(readme).get_uv, home, env)
     for program in ("uv", "uvx"):
         version = check(home / ".local" / "bin" / program, "--version", env=env)
         assert version.stdout.startswith(f"{program} ")
-
-    externally_managed = list(Path("/usr/lib").glob("python3*/EXTERNALLY-MANAGED"))
-    user_install = run("python3", "-m", "pip", "install", "--user", "uv", env=env)
-    if externally_managed:
-        assert user_install.returncode != 0
-        assert "externally-managed-environment" in user_install.stderr
-    else:
-        assert user_install.returncode == 0, user_install.stderr
