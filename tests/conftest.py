@@ -131,7 +131,7 @@ SLOW_MODULES = [
     "test_readme_flow.py",  # 40
     "test_extras_installed.py",  # 42
     "test_ci_lowest.py",  # 40
-    "test_plugin.py",  # 40
+    "test_markov_through_llm.py",  # 40
     "test_update.py",  # 35
     "test_distribution.py",  # 30
     "test_readme_commands.py",  # 29
@@ -144,7 +144,7 @@ SLOW_MODULES = [
     "test_variants.py",  # 17
     "test_rendering.py",  # 14
     "test_workflows.py",  # 11
-    "test_copie.py",  # 7
+    "test_development_setup.py",  # 7
 ]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import install_editable
+from test_answers import LONGEST
 from test_extras import (
     ALL_COMBINATIONS,
     EXTRAS,
@@ -92,48 +93,29 @@ def fake_api(http_api_full):
         yield server
 
 
-@pytest.fixture(scope="module", params=KINDS)
-def full(request):
-    """Each kind's project with all extras: (kind, project, env)."""
-    kind = request.param
-    return (kind, *request.getfixturevalue(f"{kind.replace('-', '_')}_full"))
-
-
-@pytest.fixture(scope="module")
-def texts(tmp_path_factory) -> Path:
-    """A folder of three small texts and a file that is not UTF-8 beside it."""
-    root = tmp_path_factory.mktemp("texts")
-    folder = root / "animals"
-    (folder / "more").mkdir(parents=True)
-    (folder / "cats.txt").write_text("the cat sat on the mat and purred\n", "utf-8")
-    (folder / "dogs.txt").write_text("a dog barked at the postman\n", "utf-8")
-    (folder / "more" / "fish.md").write_text(
-        "goldfish swim in a bowl of water\n", "utf-8"
-    )
-    latin1 = root / "latin1"
-    latin1.mkdir()
-    (latin1 / "café.txt").write_bytes("un café crème".encode("latin-1"))
-    return root
-
-
 # Installed projects with every extra ----------------------------------------------
 
 
-def test_the_extras_own_tests_pass(full):
-    """The rendered project's tests on the installed plugin: for http-api all but
-    the hostile-server and client suites (test_http_client.py runs those, at the
-    lowest allowed versions), for markov the extras' files (the Markov model's tests
-    run in test_ci_jobs.py and test_ci_lowest.py); lint and ty in test_extras.py."""
-    kind, project, env = full
-    extras_tests = [f"tests/test_{extra}.py" for extra in EXTRAS]
-    elsewhere = [
-        "--ignore=tests/test_hostile_server.py",
-        "--ignore=tests/test_client.py",
-    ]
-    selected = elsewhere if kind == "http-api" else extras_tests
-    result = env.run("python", "-m", "pytest", "-q", *selected, cwd=project)
+def test_the_longest_answers_cover_every_extra_but_one():
+    """What test_the_http_api_tools_tests_pass leaves to test_answers.py."""
+    markov, http_api = LONGEST
+    assert (markov["model_kind"], sorted(markov["extras"])) == ("markov", sorted(EXTRAS))
+    assert http_api["model_kind"] == "http-api"
+    assert sorted({*http_api["extras"], "tools"}) == sorted(EXTRAS)
+
+
+def test_the_http_api_tools_tests_pass(http_api_full):
+    """The rendered project's tools tests on the installed http-api plugin. The
+    other generated tests of both kinds with every extra run in test_answers.py
+    (test_accepted_answers_pass_every_ci_job, on the longest answers of each kind;
+    its http-api project leaves the tools extra out, because two plugins of this
+    template, installed together, would register the same tool), and the
+    hostile-server and client suites again in test_http_client.py, at the lowest
+    allowed versions."""
+    project, env = http_api_full
+    result = env.run("python", "-m", "pytest", "-q", "tests/test_tools.py", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert " passed" in result.stdout
+    assert " passed" in result.stdout and " failed" not in result.stdout
 
 
 def plugin_hooks(result) -> list[str]:
