@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from plugin_env import LlmServer
+from plugin_env import LlmServer, run
 
 PROMPT = "the cat sat on the mat"
 WORDS = set(PROMPT.split())
@@ -181,3 +181,32 @@ def test_chat_survives_blank_lines_and_grows_its_vocabulary(real_env):  # real p
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stdout.count("(nothing to learn from yet: type some words)") == 1
     assert "blue" in result.stdout and "red" in result.stdout
+
+
+COVERAGE = "coverage==7.17.3"
+
+
+def test_every_line_of_the_module_is_exercised_by_its_own_tests(
+    default_env, default_project, tmp_path
+):
+    """The module is about three times the tutorial's 67 lines. What it adds (the
+    option limits and seed, the async model, chat's blank lines, CJK text,
+    invisible characters, the slicing and interning that keep a book-sized prompt
+    fast and small) is each exercised by a test the project ships: every line runs
+    under the project's own tests, so none is there for nothing."""
+    default_env.pip_install(COVERAGE)
+    data = tmp_path / ".coverage"
+    env = {**default_env.env(), "COVERAGE_FILE": str(data)}
+    python = default_env.bin / "python"
+    measure = ("-m", "coverage", "run", "--branch", "--include=llm_markov.py")
+    result = run(
+        python, *measure, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        cwd=default_project, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = run(
+        python, "-m", "coverage", "report", "--show-missing", "--fail-under=100",
+        cwd=default_project, env=env,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert "llm_markov.py" in report.stdout
