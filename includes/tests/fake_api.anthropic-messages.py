@@ -34,7 +34,7 @@ import re
 import time
 from typing import Any
 
-from loopback import JsonHandler, LoopbackServer
+from loopback import FakeProviderServer, JsonHandler
 
 JsonDict = dict[str, Any]
 VERSION = "2023-06-01"
@@ -42,20 +42,11 @@ TROUBLES = ("truncate", "no done", "malformed", "not object", "wrong type")
 TROUBLES += ("bad tool call", "error event", "slow")
 
 
-class FakeAPI(LoopbackServer):
-    def __init__(self, api_key: str, model: str):
-        super().__init__(Handler)
-        self.api_key = api_key
-        self.model = model
-        self.models: list[str | JsonDict] = [model, "another-model"]
-        self.model_list: Any = None
-        self.slow_seconds = 1.0
+class FakeAPI(FakeProviderServer):
+    key_header = "x-api-key"
 
-    @staticmethod
-    def key_of(request: JsonDict) -> str:
-        """The key a recorded request carried."""
-        headers = {name.lower(): value for name, value in request["headers"].items()}
-        return headers.get("x-api-key", "")
+    def __init__(self, api_key: str, model: str):
+        super().__init__(Handler, api_key, model)
 
     @staticmethod
     def turns(body: JsonDict) -> list[tuple[str, str]]:

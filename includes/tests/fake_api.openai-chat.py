@@ -42,7 +42,7 @@ import string
 import time
 from typing import Any
 
-from loopback import JsonHandler, LoopbackServer
+from loopback import FakeProviderServer, JsonHandler
 
 JsonDict = dict[str, Any]
 TROUBLES = (
@@ -57,20 +57,11 @@ TROUBLES = (
 )
 
 
-class FakeAPI(LoopbackServer):
-    def __init__(self, api_key: str, model: str):
-        super().__init__(Handler)
-        self.api_key = api_key
-        self.model = model
-        self.models: list[str | JsonDict] = [model, "another-model"]
-        self.model_list: Any = None
-        self.slow_seconds = 1.0
+class FakeAPI(FakeProviderServer):
+    key_header, key_prefix = "authorization", "Bearer "
 
-    @staticmethod
-    def key_of(request: JsonDict) -> str:
-        """The key a recorded request carried."""
-        headers = {name.lower(): value for name, value in request["headers"].items()}
-        return headers.get("authorization", "").removeprefix("Bearer ")
+    def __init__(self, api_key: str, model: str):
+        super().__init__(Handler, api_key, model)
 
     @staticmethod
     def turns(body: JsonDict) -> list[tuple[str, str]]:

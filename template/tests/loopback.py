@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1, in a thread, for fake APIs: tests/fake_api.py
-defines what it answers; this module only serves it."""
+defines what it answers; this module serves it and keeps what every fake API
+keeps (the key it accepts, its models, the requests it got)."""
 
 import json
 import threading
@@ -34,6 +35,30 @@ class LoopbackServer:
     def __exit__(self, *exc_info) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeProviderServer(LoopbackServer):
+    """A LoopbackServer with a provider's state: the one key it accepts, the model
+    it serves, the model list it sends (`models`, or `model_list` sent as it is when
+    set) and how long "slow" waits. A subclass says where a request carries its key
+    (`key_header`, after `key_prefix`)."""
+
+    key_header = "authorization"
+    key_prefix = ""
+
+    def __init__(self, handler: type["JsonHandler"], api_key: str, model: str):
+        super().__init__(handler)
+        self.api_key = api_key
+        self.model = model
+        self.models: list[str | dict[str, Any]] = [model, "another-model"]
+        self.model_list: Any = None
+        self.slow_seconds = 1.0
+
+    @classmethod
+    def key_of(cls, request: dict[str, Any]) -> str:
+        """The key a recorded request carried."""
+        headers = {name.lower(): value for name, value in request["headers"].items()}
+        return headers.get(cls.key_header, "").removeprefix(cls.key_prefix)
 
 
 class Server(ThreadingHTTPServer):
