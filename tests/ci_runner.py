@@ -47,15 +47,22 @@ KEPT_UV_SETTINGS = (
 )
 
 
-def runner_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of a step: uv (and uvx) first on PATH, as setup-uv leaves it,
-    without this test run's venv, Python or llm settings."""
-    env = {
+def outside_environment() -> dict[str, str]:
+    """This process's environment without this test run's venv, Python, pytest,
+    uv and llm settings (but with the uv settings that say where packages come
+    from): what a shell outside the test run would have."""
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("VIRTUAL_ENV", "PYTHON", "PYTEST_", "UV_", "LLM_"))
         or key.startswith(KEPT_UV_SETTINGS)
     }
+
+
+def runner_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a step: uv (and uvx) first on PATH, as setup-uv leaves it,
+    without this test run's venv, Python or llm settings."""
+    env = outside_environment()
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir(exist_ok=True)
     # uv and uvx alone, not the other programs of this test run's venv.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from ci_runner import KEPT_UV_SETTINGS, passed_count
+from ci_runner import outside_environment, passed_count
 from conftest import render_project
 from plugin_env import UV, check, run
 from test_update import (
@@ -88,12 +88,7 @@ class Readme:
 def user_env(tmp_path: Path) -> dict[str, str]:
     """A shell with uv, uvx and copier on PATH and git with no user or system
     configuration (identity from the session's GIT_AUTHOR_* variables)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("VIRTUAL_ENV", "PYTHON", "PYTEST_", "UV_", "LLM_"))
-        or key.startswith(KEPT_UV_SETTINGS)
-    }
+    env = outside_environment()
     tools = tmp_path / "user-bin"
     if not tools.exists():
         tools.mkdir()

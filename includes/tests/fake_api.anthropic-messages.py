@@ -34,7 +34,7 @@ import re
 import time
 from typing import Any
 
-from loopback import FakeProviderServer, JsonHandler
+from loopback import FakeProviderServer, JsonHandler, example
 
 JsonDict = dict[str, Any]
 VERSION = "2023-06-01"
@@ -123,17 +123,6 @@ def text_block(pieces: list[str]) -> JsonDict:
 def words(text: str) -> JsonDict:
     """A text block that streams one word (with its leading space) per delta."""
     return text_block(re.findall(r"\s*\S+", text))
-
-
-def example(schema: JsonDict) -> Any:
-    """A value that fits a simple JSON schema."""
-    kind = schema.get("type")
-    if kind == "object":
-        properties = schema.get("properties", {})
-        return {name: example(value) for name, value in properties.items()}
-    if kind == "array":
-        return [example(schema.get("items", {}))]
-    return {"integer": 42, "number": 1.5, "boolean": True}.get(kind, "example")
 
 
 def error(kind: str, message: str) -> JsonDict:

@@ -42,7 +42,7 @@ import string
 import time
 from typing import Any
 
-from loopback import FakeProviderServer, JsonHandler
+from loopback import FakeProviderServer, JsonHandler, example
 
 JsonDict = dict[str, Any]
 TROUBLES = (
@@ -126,17 +126,6 @@ def text_and_images(content: str | list | None) -> tuple[str, list[str]]:
         if item["type"] == "image_url"
     ]
     return text, images
-
-
-def example(schema: JsonDict) -> Any:
-    """A value that fits a simple JSON schema."""
-    kind = schema.get("type")
-    if kind == "object":
-        properties = schema.get("properties", {})
-        return {name: example(value) for name, value in properties.items()}
-    if kind == "array":
-        return [example(schema.get("items", {}))]
-    return {"integer": 42, "number": 1.5, "boolean": True}.get(kind, "example")
 
 
 def usage_of(body: JsonDict, deltas: list[JsonDict]) -> JsonDict:

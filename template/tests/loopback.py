@@ -1,6 +1,7 @@
 """A real HTTP server on 127.0.0.1, in a thread, for fake APIs: tests/fake_api.py
 defines what it answers; this module serves it and keeps what every fake API
-keeps (the key it accepts, its models, the requests it got)."""
+keeps (the key it accepts, its models, the requests it got) and answers the
+same way (a value that fits a JSON schema)."""
 
 import json
 import threading
@@ -110,3 +111,14 @@ class JsonHandler(BaseHTTPRequestHandler):
     def break_stream(self) -> None:
         """End the reply without its last chunk: the client sees a broken body."""
         self.close_connection = True
+
+
+def example(schema: dict[str, Any]) -> Any:
+    """A value that fits a simple JSON schema."""
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: example(value) for name, value in properties.items()}
+    if kind == "array":
+        return [example(schema.get("items", {}))]
+    return {"integer": 42, "number": 1.5, "boolean": True}.get(kind, "example")
