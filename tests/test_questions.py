@@ -167,14 +167,33 @@ def test_defaults_give_the_tutorials_plugin(default_project):
     )
 
 
+def refused_choice(key: str, value) -> bool:
+    """Whether copier's own check of a question with choices refuses `value`."""
+    if "choices" not in CONFIG[key]:
+        return False
+    choices = list(CONFIG[key]["choices"].values())
+    values = value if isinstance(value, list) else [value]
+    return not set(values) <= set(choices)
+
+
 @pytest.mark.parametrize("key, value", cases(INVALID))
-def test_invalid_answer_is_rejected_and_writes_nothing(tmp_path, key, value):
+def test_invalid_answer_is_rejected(key, value):
+    """By the question's validator, evaluated as copier evaluates it (see
+    tests/answer_space.py, which test_answers.py checks against real renders), or
+    by copier's check of the question's choices."""
+    assert validate(key, value) or refused_choice(key, value)
+
+
+@pytest.mark.parametrize("key", INVALID)
+def test_a_rejected_answer_stops_copier_before_it_writes(tmp_path, key):
+    """A real render for each question's first refused value: copier checks the
+    answers it is given before it writes a file, whichever question refuses."""
     destination = tmp_path / "project"
     # Questions with choices get copier's own message: "Invalid choice for 'key'",
     # or only "Invalid choice" before copier 9.16 (the template allows 9.15).
     message = f"Validation error for question '{key}'|Invalid choice( for '{key}')?"
     with pytest.raises(ValueError, match=message):
-        render_project(destination, {key: value})
+        render_project(destination, {key: INVALID[key][0]})
     assert not destination.exists()
 
 
