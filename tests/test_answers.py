@@ -75,6 +75,9 @@ ANY_TEXT = st.text(
 ) | st.text(max_size=600)
 PLUGIN_NAMES = st.from_regex(r"\Allm-[a-z0-9]{1,12}(-[a-z0-9]{1,12}){0,3}\Z")
 LONG_PLUGIN_NAMES = st.from_regex(r"\Allm-[a-z0-9]{30,40}\Z")
+QUESTIONS_WITH_VALIDATORS = [
+    key for key, question in CONFIG.items() if "validator" in question
+]
 
 
 def accepted(key: str, strategy, **answers):
@@ -201,6 +204,22 @@ def test_plugin_name(name):
         and name.removeprefix("llm-") not in llm_commands()
     )
     assert (validate("plugin_name", name) == "") is expected, name
+
+
+@fast
+@given(
+    accepted("plugin_name", PLUGIN_NAMES | LONG_PLUGIN_NAMES),
+    st.sampled_from(PROTOCOLS),
+)
+def test_every_default_an_accepted_plugin_name_gives_is_accepted(name, protocol):
+    """--defaults never stops at a question the user did not answer: each default
+    derived from the plugin's name (model id, class, key name and its environment
+    variable, API model names) passes its own validator."""
+    given = {"plugin_name": name, "model_kind": "http-api", "api_protocol": protocol}
+    full = answers_with_defaults(**given, extras=PROTOCOL_EXTRAS[protocol])
+    for key in QUESTIONS_WITH_VALIDATORS:
+        if key in full and key not in given:
+            assert validate(key, full[key], **given) == "", (key, full[key])
 
 
 def test_every_command_of_llm_is_refused_as_the_short_name():
@@ -385,6 +404,7 @@ def test_derived_names_cannot_be_set(tmp_path):
     for key, value in [
         ("module_name", "os"),
         ("short_name", "x"),
+        ("env_prefix", "X"),
         ("base_url_env_var", "X"),
     ]:
         destination = tmp_path / key
@@ -425,16 +445,13 @@ def test_harness_agrees_with_copier(tmp_path, key, answers):
 
 # Whole answer sets, rendered ------------------------------------------------------
 
-# api_base_url, api_model and embedding_api_model stay below 68, 65 and 65
-# characters: longer ones are accepted but make the generated code fail `ruff format
-# --check` (the `DEFAULT_BASE_URL = "..."`, `api_model = "..."` and
-# `EMBEDDING_API_MODEL = "..."` lines pass 88 columns). So embedding_api_model is
-# drawn, never derived: its default, api_model + "-embedding", passes 64 characters
-# from an api_model of 55.
+# Long values included: the generated lines that hold them (`DEFAULT_BASE_URL =
+# "..."`, the model table's api_model) pass 88 columns and still pass `ruff format
+# --check`, which leaves a string it cannot split as it is.
 API_BASE_URLS = st.from_regex(
-    r"\Ahttps?://[a-z0-9.-]{1,30}(:[0-9]{1,5})?(/[a-z0-9/]{0,20})?\Z"
+    r"\Ahttps?://[a-z0-9.-]{1,60}(:[0-9]{1,5})?(/[a-z0-9/]{0,80})?\Z"
 )
-API_MODELS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,60}\Z")
+API_MODELS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,120}\Z")
 HTTP_API_QUESTIONS = {
     "api_base_url",
     "api_model",
@@ -476,7 +493,7 @@ def answer_sets(draw, model_kind=None):
             "api_base_url": draw(API_BASE_URLS),
             "api_model": draw(API_MODELS),
             "key_name": draw(st.from_regex(r"\A[a-z0-9][a-z0-9._-]{0,39}\Z")),
-            "key_env_var": draw(st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,39}\Z")),
+            "key_env_var": draw(st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,63}\Z")),
         }
         if "embeddings" in answers["extras"]:
             answers["embedding_api_model"] = draw(API_MODELS)
@@ -507,8 +524,8 @@ LONGEST = [
         "extras": EXTRAS,
     },
     {
-        # The longest short name whose default key_env_var is accepted (40).
-        "plugin_name": "llm-" + "c" * 32,
+        # The longest short name: its key_env_var is 44 characters.
+        "plugin_name": "llm-" + "c" * 36,
         "model_kind": "http-api",
         "model_id": "d" * 64,
         "model_class": "M" + "x" * 30,

@@ -248,6 +248,25 @@ def test_names_are_derived_from_the_answers(
 
 
 @pytest.mark.parametrize(
+    "plugin_name, prefix",
+    [("llm-acme-chat", "ACME_CHAT"), ("llm-3d-model", "LLM_3D_MODEL")],
+)
+def test_environment_variables_are_named_for_a_shell(render, plugin_name, prefix):
+    """A shell variable cannot start with a digit: LLM_ comes first then."""
+    project = render(
+        plugin_name=plugin_name, model_kind="http-api", extras=["fragments"]
+    )
+    module = project / plugin_name.replace("-", "_")
+    client = (module / "client.py").read_text(encoding="utf-8")
+    assert f'KEY_ENV_VAR = "{prefix}_API_KEY"' in client
+    assert f'BASE_URL_ENV_VAR = "{prefix}_BASE_URL"' in client
+    fragments = (module / "fragments.py").read_text(encoding="utf-8")
+    assert f'MAX_FILES_ENV_VAR = "{prefix}_FRAGMENTS_MAX_FILES"' in fragments
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    assert recorded["key_env_var"] == f"{prefix}_API_KEY"
+
+
+@pytest.mark.parametrize(
     "protocol, description",
     [
         ("openai-chat", "served by an OpenAI-compatible HTTP API"),
