@@ -93,6 +93,23 @@ def fake_api(http_api_full):
         yield server
 
 
+@pytest.fixture(scope="module")
+def texts(tmp_path_factory) -> Path:
+    """A folder of three small texts and a file that is not UTF-8 beside it."""
+    root = tmp_path_factory.mktemp("texts")
+    folder = root / "animals"
+    (folder / "more").mkdir(parents=True)
+    (folder / "cats.txt").write_text("the cat sat on the mat and purred\n", "utf-8")
+    (folder / "dogs.txt").write_text("a dog barked at the postman\n", "utf-8")
+    (folder / "more" / "fish.md").write_text(
+        "goldfish swim in a bowl of water\n", "utf-8"
+    )
+    latin1 = root / "latin1"
+    latin1.mkdir()
+    (latin1 / "café.txt").write_bytes("un café crème".encode("latin-1"))
+    return root
+
+
 # Installed projects with every extra ----------------------------------------------
 
 
