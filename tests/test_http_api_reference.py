@@ -237,7 +237,14 @@ def test_every_reply_is_logged_once(each):
     expected = ["hello", "hello", "which llm is this?", "which llm?", "what is 2 + 3?"]
     expected += ["version and time", *[""] * 4]
     if plugin.protocol == "anthropic-messages":
-        expected += ["think", "think", "think, then check", ""]
+        expected += [
+            "think",
+            "think",
+            "think, then check",
+            "",
+            "think, then check quietly",
+            "",
+        ]
     # Not the refusals: whether they are logged is the refusal bug's fix to choose.
     logged = [
         log["prompt"] for log in logs_of(results) if log["prompt"] != "refuse this"
@@ -276,22 +283,15 @@ def test_anthropic_thinking_streamed_or_not(reference_results):
     assert ok(results["think no stream"]) == answer
 
 
-WHOLE_THINKING_DROPPED = pytest.mark.xfail(
-    strict=True,
-    reason="plugin bug: a whole (--no-stream) reply's thinking block is dropped: "
-    "protocol.Reply.read_block passes {'type': 'thinking_delta', **block} to "
-    "read_delta, and the block's own type, 'thinking', overrides it, so read_delta "
-    "skips it: its text and its signature are lost",
-)
-
-
-@WHOLE_THINKING_DROPPED
-def test_anthropic_whole_reply_shows_its_thinking(reference_results):
+def test_anthropic_thinking_is_logged_streamed_or_not(reference_results):
+    """llm shows reasoning only as it streams; both replies log it."""
     _, results, _ = reference_results["anthropic-messages"]
-    assert THOUGHT in results["think no stream"].stderr
+    thoughts = [
+        log.get("reasoning") for log in logs_of(results) if log["prompt"] == "think"
+    ]
+    assert thoughts == [THOUGHT, THOUGHT]
 
 
-@WHOLE_THINKING_DROPPED
 def test_anthropic_whole_reply_thinking_goes_back_with_the_tool_result(
     reference_results,
 ):
