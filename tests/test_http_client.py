@@ -6,13 +6,14 @@ and the real `llm` command shows every fault as one line without the key."""
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
 from fake_api import FakeAPI
 
-from conftest import render_project
+from conftest import ROOT, render_project
 from plugin_env import UV, PluginEnv, check
 
 KEY = "sk-live-hostile-0123456789"
@@ -20,6 +21,7 @@ ANSWERS = {
     "model_kind": "http-api",
     "plugin_name": "llm-acme-chat",
     "extras": ["embeddings"],
+    "readme_language": "zh",  # the README's HTTP settings are checked in Chinese
 }
 ENV = {"ACME_CHAT_API_KEY": KEY, "ACME_CHAT_RETRIES": "2"}
 
@@ -127,3 +129,24 @@ def test_the_llm_command_against_a_hostile_server(env, hostile, tmp_path):
     assert server.requests[-1]["headers"]["Authorization"] == f"Bearer {KEY}"
     prompts = [log["prompt"] for log in json.loads(logs.stdout)]
     assert prompts == ["again", "hi"]  # the failed replies were not logged
+
+
+HTTP_SETTINGS = ["TIMEOUT", "CONNECT_TIMEOUT", "RETRIES", "HEADERS"]
+ENVIRONMENT = ["HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+
+
+def test_the_readme_names_every_http_setting_in_both_languages(project):
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "### 超时、重试、网关与代理" in readme
+    for name in [f"ACME_CHAT_{setting}" for setting in HTTP_SETTINGS] + ENVIRONMENT:
+        assert f"`{name}`" in readme, name
+    assert "-o retries 0" in readme and "-o timeout" in readme
+    # The English part (rendered by test_http_api.py) names the same settings.
+    parts = ROOT / "includes" / "readme"
+    names = {}
+    for language in ("en", "zh"):
+        text = (parts / language / "http-api.md.jinja").read_text(encoding="utf-8")
+        names[language] = set(re.findall(r"\}\}_([A-Z_]+)|\b([A-Z]+_[A-Z_]+)\b", text))
+    assert names["en"] == names["zh"]
+    assert {(setting, "") for setting in HTTP_SETTINGS} <= names["en"]
+    assert {("", name) for name in ENVIRONMENT} <= names["en"]
