@@ -24,11 +24,17 @@ What it does:
      TLS set-up and its connection pool happen inside the running loop, as they
      do for the first prompt of any program;
    - "warm": a second batch on the same loop and the same client.
-   For each batch: the worst lag and the wall time until the last prompt ended.
+   For each batch: the worst lag of the ticks during which no full garbage
+   collection ran, and how much of it was this process's CPU time (the rest is
+   the machine's other load); the worst lag of a tick with a full collection;
+   the wall time until the last prompt ended.
    Variants:
    - "plugin": llm.get_async_model("acme-chat"), retries at their default (2);
    - "retries 0": the same with ACME_CHAT_RETRIES=0, to show that retries cost
      a healthy request nothing;
+   - "gc frozen": the same with gc.freeze() before the loop starts, as a
+     latency-minded program does: it shows what full garbage collections of
+     llm's heap (not the plugin's doing, but they hold the loop all the same) add;
    - "bare httpx2": no llm at all, one httpx2.AsyncClient made inside the loop
      sending the same streaming requests and decoding each event's JSON: what a
      plain program does, client creation in the loop included.
@@ -62,6 +68,7 @@ GOAL_MS = 20.0
 VARIANTS = {
     "plugin": ("plugin", {}),
     "retries 0": ("plugin", {ENV + "_RETRIES": "0"}),
+    "gc frozen": ("plugin", {"BENCH_GC_FREEZE": "1"}),
     "bare httpx2": ("bare", {}),
 }
 
@@ -171,6 +178,11 @@ def bare_prompts():
 
 def worker(kind: str, count: int, tokens: int) -> None:
     prompts = plugin_prompts() if kind == "plugin" else bare_prompts()
+    if os.environ.get("BENCH_GC_FREEZE"):
+        # What a latency-minded program does once it has imported what it needs:
+        # full collections then leave out llm's heap (about 90,000 objects).
+        gc.collect()
+        gc.freeze()
 
     async def main() -> dict:
         async with Ticker() as ticker:
@@ -274,16 +286,16 @@ def report(results: dict[str, list[dict]], tokens: int) -> None:
         values = (median(label, batch, key) for label in results)
         print(f"{name:36}" + "".join(f"{value:13.3f}" for value in values))
     print()
-    for label in ("plugin", "bare httpx2"):
+    for label in ("plugin", "gc frozen", "bare httpx2"):
         worst = max(median(label, batch, "lag_ms") for batch in ("cold", "warm"))
         cpu = max(median(label, batch, "cpu_lag_ms") for batch in ("cold", "warm"))
-        verdict = "goal met" if worst <= GOAL_MS else "goal MISSED"
+        with_gc = max(median(label, b, "gc_lag_ms") for b in ("cold", "warm"))
+        verdict = "goal met" if max(worst, with_gc) <= GOAL_MS else "goal MISSED"
         print(
-            f"{label}: worst lag, client creation included, {worst:.1f} ms "
-            f"({cpu:.1f} ms of CPU), no full gc: <= {GOAL_MS:g} ms: {verdict}"
+            f"{label + ':':13} worst lag {max(worst, with_gc):6.1f} ms, client "
+            f"creation included (without full gc {worst:.1f} ms, of it {cpu:.1f} "
+            f"ms CPU): <= {GOAL_MS:g} ms: {verdict}"
         )
-    worst_gc = max(median("plugin", batch, "gc_lag_ms") for batch in ("cold", "warm"))
-    print(f"plugin: worst lag of a tick with a full gc: {worst_gc:.1f} ms")
     for batch in ("cold", "warm"):
         on, off = (median(label, batch, "seconds") for label in ("plugin", "retries 0"))
         lag_on, lag_off = (

@@ -2,6 +2,7 @@
 up the event loop, and the loops that try again before a reply has begun."""
 
 import asyncio
+import importlib
 import json
 import os
 import re
@@ -37,12 +38,13 @@ def connections() -> httpx2.AsyncClient:
     """The async client's connections, made in a worker thread by DeferredTransport
     with everything its first request would otherwise do on the event loop: the TLS
     set-up (certificate authorities), and importing anyio's asyncio backend (tens of
-    milliseconds, which the first connection imports). A throwaway event loop here
-    imports it once per process; proxies come from HTTPS_PROXY, HTTP_PROXY,
-    ALL_PROXY and NO_PROXY."""
-    import anyio  # httpx2's own dependency; imported here, not with the plugin
-
+    milliseconds, which the first connection needs). A throwaway event loop here
+    has anyio import it, once per process. Proxies come from HTTPS_PROXY,
+    HTTP_PROXY, ALL_PROXY and NO_PROXY."""
     client = httpx2.AsyncClient(verify=shared_tls_context())
+    # anyio is httpx2's own dependency. Importing it with the plugin would cost every
+    # llm command a few milliseconds; most never send an async prompt.
+    anyio = importlib.import_module("anyio")
     anyio.run(anyio.sleep, 0)
     return client
 
@@ -70,9 +72,10 @@ class DeferredTransport(httpx2.AsyncBaseTransport):
 
 class FairStream(httpx2.AsyncByteStream):
     """A reply's bytes, a line at a time, giving the event loop a turn whenever this
-    reply has held it for TURN seconds. A fast server sends a whole stream in one
-    read; without turns one prompt would parse all of it while every other task on
-    the loop (50 other prompts, a UI) waits."""
+    reply has held it for TURN seconds. When a fast server's events arrive together,
+    reading them awaits nothing: without turns one prompt would parse them all while
+    every other task on the loop (other prompts, a UI) waits. The lines are only
+    places to cut: joined again they are the same bytes, compressed or not."""
 
     TURN = 0.0001  # seconds: about one event's parsing
 
@@ -99,7 +102,7 @@ class RetryPlan:
 
     def __init__(self, retries: int, on_wait: OnWait) -> None:
         self.retries, self.on_wait = retries, on_wait
-        self.retry = 0  # the number of the try under way, minus one
+        self.retry = 0  # tries so far: also the number of the retry that may follow
         self.wait = 0.0  # seconds before the next try
 
     @contextmanager
