@@ -150,3 +150,59 @@ def test_the_readme_names_every_http_setting_in_both_languages(project):
     assert names["en"] == names["zh"]
     assert {(setting, "") for setting in HTTP_SETTINGS} <= names["en"]
     assert {("", name) for name in ENVIRONMENT} <= names["en"]
+
+
+FAIR_STREAM_CHECK = """
+import asyncio, sys, time
+from llm_acme_chat.transport import FairStream, RetryPlan
+
+class Burst:  # a whole stream that arrived at once: one chunk, nothing to await
+    async def __aiter__(self):
+        yield b"".join(b"data: %d\\n\\n" % n for n in range(300))
+    async def aclose(self):
+        pass
+
+async def main():
+    turns, stop = 0, False
+    async def ticker():  # another task on the loop: how often it gets a turn
+        nonlocal turns
+        while not stop:
+            await asyncio.sleep(0)
+            turns += 1
+    async def read(stream):
+        parts = []
+        async for line in stream:
+            parts.append(line)
+            time.sleep(0.00005)  # the reader's own parsing of the line
+        return b"".join(parts)
+    tick = asyncio.create_task(ticker())
+    replies = await asyncio.gather(*(read(FairStream(Burst())) for _ in range(5)))
+    stop = True
+    await tick
+    assert replies == [b"".join(b"data: %d\\n\\n" % n for n in range(300))] * 5
+    print(turns)
+
+asyncio.run(main())
+waits = []
+plan = RetryPlan(1, lambda reason, seconds, retry: waits.append(reason))
+with plan.attempt():  # a refused connection: worth one retry
+    raise __import__("httpx2").ConnectError("refused")
+assert plan.retry == 1 and plan.wait > 0 and waits == ["refused"]
+try:
+    with plan.attempt():  # no retry left: raised as it is
+        raise __import__("httpx2").ConnectError("refused again")
+except Exception as error:
+    assert str(error) == "refused again"
+else:
+    sys.exit("no error")
+"""
+
+
+def test_async_replies_take_turns_and_retry_plans_decide(env, project):
+    """A reply that arrived whole is read in turns, byte for byte the same, so one
+    prompt never holds the event loop for all of its parsing (5 readers x 300
+    lines x 50 us each: without turns, the other task would get about 5); a
+    RetryPlan swallows a failure worth a retry and raises the one after the last."""
+    result = env.run("python", "-c", FAIR_STREAM_CHECK, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert int(result.stdout) >= 100, f"other tasks got {result.stdout} turns"
