@@ -229,7 +229,10 @@ def main() -> None:
         )
         results: dict[str, list[dict]] = {label: [] for label in VARIANTS}
         for number in range(1, args.repeat + 1):
-            for label, (kind, extra) in VARIANTS.items():
+            # A different order each round: no variant always runs after another.
+            labels = list(VARIANTS)[number % len(VARIANTS) :]
+            for label in labels + list(VARIANTS)[: number % len(VARIANTS)]:
+                kind, extra = VARIANTS[label]
                 worker_args = (
                     "--prompts",
                     str(args.prompts),
@@ -265,7 +268,10 @@ def figures(result: dict) -> str:
 
 def report(results: dict[str, list[dict]], tokens: int) -> None:
     def median(label: str, batch: str, key: str) -> float:
-        return statistics.median(run[batch][key] for run in results[label])
+        """The median of the runs; for a full collection, which only some runs
+        have, the worst run."""
+        figures = [run[batch][key] for run in results[label]]
+        return max(figures) if key == "gc_lag_ms" else statistics.median(figures)
 
     for label, runs in results.items():
         got = [run[batch]["tokens"] for run in runs for batch in ("cold", "warm")]
@@ -275,11 +281,11 @@ def report(results: dict[str, list[dict]], tokens: int) -> None:
     rows = (
         ("cold", "lag_ms", "worst lag, ms, client creation"),
         ("cold", "cpu_lag_ms", "  of it the process's CPU, ms"),
-        ("cold", "gc_lag_ms", "  worst lag with a full gc, ms"),
+        ("cold", "gc_lag_ms", "  with a full gc, ms, worst run"),
         ("cold", "seconds", "total, s, client creation"),
         ("warm", "lag_ms", "worst lag, ms, warm"),
         ("warm", "cpu_lag_ms", "  of it the process's CPU, ms"),
-        ("warm", "gc_lag_ms", "  worst lag with a full gc, ms"),
+        ("warm", "gc_lag_ms", "  with a full gc, ms, worst run"),
         ("warm", "seconds", "total, s, warm"),
     )
     for batch, key, name in rows:
@@ -292,9 +298,9 @@ def report(results: dict[str, list[dict]], tokens: int) -> None:
         with_gc = max(median(label, b, "gc_lag_ms") for b in ("cold", "warm"))
         verdict = "goal met" if max(worst, with_gc) <= GOAL_MS else "goal MISSED"
         print(
-            f"{label + ':':13} worst lag {max(worst, with_gc):6.1f} ms, client "
-            f"creation included (without full gc {worst:.1f} ms, of it {cpu:.1f} "
-            f"ms CPU): <= {GOAL_MS:g} ms: {verdict}"
+            f"{label + ':':13} worst lag, client creation included, {worst:5.1f} ms "
+            f"({cpu:.1f} of it CPU), {with_gc:5.1f} ms in a tick with a full gc: "
+            f"<= {GOAL_MS:g} ms: {verdict}"
         )
     for batch in ("cold", "warm"):
         on, off = (median(label, batch, "seconds") for label in ("plugin", "retries 0"))
