@@ -7,6 +7,7 @@ import json
 import os
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import aclosing, closing, contextmanager
 from functools import cache
@@ -93,6 +94,38 @@ class FairStream(httpx2.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self.stream.aclose()
+
+
+class Pacer:
+    """Lets at most BURST requests of one event loop start in each of its turns:
+    the prompts of a batch (asyncio.gather of 50) all start in the same turn, and
+    building and sending 50 requests at once would hold the loop for tens of
+    milliseconds. The others wait a turn or two; a lone prompt never waits."""
+
+    BURST = 8
+
+    def __init__(self) -> None:
+        self.started = 0  # requests started in this turn of the loop
+
+    async def take_turn(self) -> None:
+        while self.started >= self.BURST:
+            await asyncio.sleep(0)
+        if self.started == 0:  # the loop runs this at its next turn
+            asyncio.get_running_loop().call_soon(self.reset)
+        self.started += 1
+
+    def reset(self) -> None:
+        self.started = 0
+
+
+PACERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def take_turn() -> None:
+    """Wait, if need be, until this loop lets another request start (Pacer)."""
+    await PACERS.setdefault(asyncio.get_running_loop(), Pacer()).take_turn()
 
 
 class RetryPlan:
