@@ -8,7 +8,7 @@ import os
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from contextlib import aclosing, closing, contextmanager
 from functools import cache
 from typing import Any
@@ -84,13 +84,17 @@ class FairStream(httpx2.AsyncByteStream):
         self.stream = stream
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        since = time.perf_counter()
-        async for chunk in self.stream:
-            for line in chunk.splitlines(keepends=True):
-                yield line  # the reader parses it before this goes on
-                if time.perf_counter() - since > self.TURN:
-                    await asyncio.sleep(0)
-                    since = time.perf_counter()
+        since, chunks = time.perf_counter(), self.stream.__aiter__()
+        try:
+            async for chunk in chunks:
+                for line in chunk.splitlines(keepends=True):
+                    yield line  # the reader parses it before this goes on
+                    if time.perf_counter() - since > self.TURN:
+                        await asyncio.sleep(0)
+                        since = time.perf_counter()
+        finally:  # a reader that stops early closes the connection's stream too
+            if isinstance(chunks, AsyncGenerator):
+                await chunks.aclose()
 
     async def aclose(self) -> None:
         await self.stream.aclose()
