@@ -84,3 +84,19 @@ def reset_peak() -> bool:
     except OSError:
         return False
     return True
+
+
+def install(tmp: Path, env: dict[str, str], *projects: Path) -> Path:
+    """A new uv venv in tmp/venv that uses this interpreter, with `projects`
+    installed editable; returns its python."""
+    from uv import find_uv_bin
+
+    uv = find_uv_bin()
+    venv = tmp / "venv"
+    check(uv, "venv", "--quiet", "--python", sys.executable, venv, env=env)
+    python = venv / "bin" / "python"
+    for project in projects:
+        check(
+            uv, "pip", "install", "--quiet", "--python", python, "-e", project, env=env
+        )
+    return python

@@ -6,13 +6,14 @@ and the real `llm` command shows every fault as one line without the key."""
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
 from fake_api import FakeAPI
 
-from conftest import render_project
+from conftest import ROOT, render_project
 from plugin_env import UV, PluginEnv, check
 
 KEY = "sk-live-hostile-0123456789"
@@ -20,6 +21,7 @@ ANSWERS = {
     "model_kind": "http-api",
     "plugin_name": "llm-acme-chat",
     "extras": ["embeddings"],
+    "readme_language": "zh",  # the README's HTTP settings are checked in Chinese
 }
 ENV = {"ACME_CHAT_API_KEY": KEY, "ACME_CHAT_RETRIES": "2"}
 
@@ -127,3 +129,80 @@ def test_the_llm_command_against_a_hostile_server(env, hostile, tmp_path):
     assert server.requests[-1]["headers"]["Authorization"] == f"Bearer {KEY}"
     prompts = [log["prompt"] for log in json.loads(logs.stdout)]
     assert prompts == ["again", "hi"]  # the failed replies were not logged
+
+
+HTTP_SETTINGS = ["TIMEOUT", "CONNECT_TIMEOUT", "RETRIES", "HEADERS"]
+ENVIRONMENT = ["HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+
+
+def test_the_readme_names_every_http_setting_in_both_languages(project):
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "### 超时、重试、网关与代理" in readme
+    for name in [f"ACME_CHAT_{setting}" for setting in HTTP_SETTINGS] + ENVIRONMENT:
+        assert f"`{name}`" in readme, name
+    assert "-o retries 0" in readme and "-o timeout" in readme
+    # The English part (rendered by test_http_api.py) names the same settings.
+    parts = ROOT / "includes" / "readme"
+    names = {}
+    for language in ("en", "zh"):
+        text = (parts / language / "http-api.md.jinja").read_text(encoding="utf-8")
+        names[language] = set(re.findall(r"\}\}_([A-Z_]+)|\b([A-Z]+_[A-Z_]+)\b", text))
+    assert names["en"] == names["zh"]
+    assert {(setting, "") for setting in HTTP_SETTINGS} <= names["en"]
+    assert {("", name) for name in ENVIRONMENT} <= names["en"]
+
+
+FAIR_STREAM_CHECK = """
+import asyncio, sys, time
+from llm_acme_chat.transport import FairStream, RetryPlan
+
+class Burst:  # a whole stream that arrived at once: one chunk, nothing to await
+    async def __aiter__(self):
+        yield b"".join(b"data: %d\\n\\n" % n for n in range(300))
+    async def aclose(self):
+        pass
+
+async def main():
+    turns, stop = 0, False
+    async def ticker():  # another task on the loop: how often it gets a turn
+        nonlocal turns
+        while not stop:
+            await asyncio.sleep(0)
+            turns += 1
+    async def read(stream):
+        parts = []
+        async for line in stream:
+            parts.append(line)
+            time.sleep(0.00005)  # the reader's own parsing of the line
+        return b"".join(parts)
+    tick = asyncio.create_task(ticker())
+    replies = await asyncio.gather(*(read(FairStream(Burst())) for _ in range(5)))
+    stop = True
+    await tick
+    assert replies == [b"".join(b"data: %d\\n\\n" % n for n in range(300))] * 5
+    print(turns)
+
+asyncio.run(main())
+waits = []
+plan = RetryPlan(1, lambda reason, seconds, retry: waits.append(reason))
+with plan.attempt():  # a refused connection: worth one retry
+    raise __import__("httpx2").ConnectError("refused")
+assert plan.retry == 1 and plan.wait > 0 and waits == ["refused"]
+try:
+    with plan.attempt():  # no retry left: raised as it is
+        raise __import__("httpx2").ConnectError("refused again")
+except Exception as error:
+    assert str(error) == "refused again"
+else:
+    sys.exit("no error")
+"""
+
+
+def test_async_replies_take_turns_and_retry_plans_decide(env, project):
+    """A reply that arrived whole is read in turns, byte for byte the same, so one
+    prompt never holds the event loop for all of its parsing (5 readers x 300
+    lines x 50 us each: without turns, the other task would get about 5); a
+    RetryPlan swallows a failure worth a retry and raises the one after the last."""
+    result = env.run("python", "-c", FAIR_STREAM_CHECK, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert int(result.stdout) >= 100, f"other tasks got {result.stdout} turns"

@@ -2,11 +2,14 @@
 up the event loop, and the loops that try again before a reply has begun."""
 
 import asyncio
+import importlib
 import json
 import os
 import re
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
+from contextlib import aclosing, closing, contextmanager
 from functools import cache
 from typing import Any
 
@@ -33,13 +36,24 @@ def shared_tls_context() -> Any:
 
 
 def connections() -> httpx2.AsyncClient:
-    # Proxies come from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY.
-    return httpx2.AsyncClient(verify=shared_tls_context())
+    """The async client's connections, made in a worker thread by DeferredTransport
+    with everything its first request would otherwise do on the event loop: the TLS
+    set-up (certificate authorities), and importing anyio's asyncio backend (tens of
+    milliseconds, which the first connection needs). A throwaway event loop here
+    has anyio import it, once per process. Proxies come from HTTPS_PROXY,
+    HTTP_PROXY, ALL_PROXY and NO_PROXY."""
+    client = httpx2.AsyncClient(verify=shared_tls_context())
+    # anyio is httpx2's own dependency. Importing it with the plugin would cost every
+    # llm command a few milliseconds; most never send an async prompt.
+    anyio = importlib.import_module("anyio")
+    anyio.run(anyio.sleep, 0)
+    return client
 
 
 class DeferredTransport(httpx2.AsyncBaseTransport):
     """The async client's connections, set up in a worker thread on first use: the
-    TLS set-up would otherwise hold up the event loop, and every prompt on it."""
+    TLS set-up would otherwise hold up the event loop, and every prompt on it. Each
+    reply is read in turns (FairStream)."""
 
     def __init__(self) -> None:
         self.pool: asyncio.Future[httpx2.AsyncClient] | None = None
@@ -48,11 +62,107 @@ class DeferredTransport(httpx2.AsyncBaseTransport):
         if self.pool is None:
             self.pool = asyncio.ensure_future(asyncio.to_thread(connections))
         pool = await asyncio.shield(self.pool)
-        return await pool.send(request, stream=True)
+        response = await pool.send(request, stream=True)
+        response.stream = FairStream(response.stream)
+        return response
 
     async def aclose(self) -> None:
         if self.pool is not None and self.pool.done() and not self.pool.exception():
             await self.pool.result().aclose()
+
+
+class FairStream(httpx2.AsyncByteStream):
+    """A reply's bytes, a line at a time, giving the event loop a turn whenever this
+    reply has held it for TURN seconds. When a fast server's events arrive together,
+    reading them awaits nothing: without turns one prompt would parse them all while
+    every other task on the loop (other prompts, a UI) waits. The lines are only
+    places to cut: joined again they are the same bytes, compressed or not."""
+
+    TURN = 0.0001  # seconds: about one event's parsing
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        since, chunks = time.perf_counter(), self.stream.__aiter__()
+        try:
+            async for chunk in chunks:
+                for line in chunk.splitlines(keepends=True):
+                    yield line  # the reader parses it before this goes on
+                    if time.perf_counter() - since > self.TURN:
+                        await asyncio.sleep(0)
+                        since = time.perf_counter()
+        finally:  # a reader that stops early closes the connection's stream too
+            if isinstance(chunks, AsyncGenerator):
+                await chunks.aclose()
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
+class Pacer:
+    """Lets at most BURST requests of one event loop start in each of its turns:
+    the prompts of a batch (asyncio.gather of 50) all start in the same turn, and
+    building and sending 50 requests at once would hold the loop for tens of
+    milliseconds. The others wait a turn or two; a lone prompt never waits."""
+
+    BURST = 8
+
+    def __init__(self) -> None:
+        self.started = 0  # requests started in this turn of the loop
+
+    async def take_turn(self) -> None:
+        while self.started >= self.BURST:
+            await asyncio.sleep(0)
+        if self.started == 0:  # the loop runs this at its next turn
+            asyncio.get_running_loop().call_soon(self.reset)
+        self.started += 1
+
+    def reset(self) -> None:
+        self.started = 0
+
+
+PACERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def take_turn() -> None:
+    """Wait, if need be, until this loop lets another request start (Pacer)."""
+    await PACERS.setdefault(asyncio.get_running_loop(), Pacer()).take_turn()
+
+
+class RetryPlan:
+    """The tries of one request, for send() and async_send() alike: they do the
+    I/O (sending, reading, sleeping), the plan decides after each try whether
+    there is another and how long to wait for it."""
+
+    def __init__(self, retries: int, on_wait: OnWait) -> None:
+        self.retries, self.on_wait = retries, on_wait
+        self.retry = 0  # tries so far: also the number of the retry that may follow
+        self.wait = 0.0  # seconds before the next try
+
+    @contextmanager
+    def attempt(self) -> Generator[None]:
+        """Around one try: a failure below HTTP is raised as it is, unless it is
+        worth another try, which then follows the wait."""
+        self.retry += 1
+        try:
+            yield
+        except httpx2.TransportError as error:
+            wait = wait_for(self.retry, self.retries, self.on_wait, error=error)
+            if wait is None:
+                raise
+            self.wait = wait
+
+    def replied(self, response: httpx2.Response) -> bool:
+        """Whether `response` is the one to give (a success, or a failure with no
+        try left); otherwise the wait before the next try is set."""
+        wait = wait_for(self.retry, self.retries, self.on_wait, response)
+        if wait is None:
+            return True
+        self.wait = wait
+        return False
 
 
 def wait_for(
@@ -82,43 +192,39 @@ def wait_for(
     return wait
 
 
+# The two loops below differ only in how they wait for I/O. A failed reply is
+# read (a little) before it is closed, so that its connection can be used again.
+
+
 def send(
     client: httpx2.Client, request: httpx2.Request, retries: int, on_wait: OnWait
 ) -> httpx2.Response:
     """The response to `request`, its body not yet read, after up to `retries`
     more tries; never tried again once the response is given."""
-    for retry in range(1, retries + 2):
-        try:
+    plan = RetryPlan(retries, on_wait)
+    while True:
+        with plan.attempt():
             response = client.send(request, stream=True)
-        except httpx2.TransportError as error:
-            if (wait := wait_for(retry, retries, on_wait, error=error)) is None:
-                raise
-        else:
-            if (wait := wait_for(retry, retries, on_wait, response)) is None:
+            if plan.replied(response):
                 return response
-            read_some(response)
-            response.close()
-        time.sleep(wait)
-    raise AssertionError("unreachable: the last try returns or raises")
+            with closing(response):
+                read_some(response)
+        time.sleep(plan.wait)
 
 
 async def async_send(
     client: httpx2.AsyncClient, request: httpx2.Request, retries: int, on_wait: OnWait
 ) -> httpx2.Response:
-    """send() for the async client; it waits without blocking the event loop."""
-    for retry in range(1, retries + 2):
-        try:
+    """send() for the async client: it waits without holding up the event loop."""
+    plan = RetryPlan(retries, on_wait)
+    while True:
+        with plan.attempt():
             response = await client.send(request, stream=True)
-        except httpx2.TransportError as error:
-            if (wait := wait_for(retry, retries, on_wait, error=error)) is None:
-                raise
-        else:
-            if (wait := wait_for(retry, retries, on_wait, response)) is None:
+            if plan.replied(response):
                 return response
-            await async_read_some(response)
-            await response.aclose()
-        await asyncio.sleep(wait)
-    raise AssertionError("unreachable: the last try returns or raises")
+            async with aclosing(response):
+                await async_read_some(response)
+        await asyncio.sleep(plan.wait)
 
 
 def read_some(response: httpx2.Response) -> bytes:
