@@ -202,12 +202,7 @@ def main() -> None:
         return worker(args.worker, args.prompts, args.tokens)
 
     sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "template" / "tests")]
-    import loopback  # the fake API's server
     from fake_api import FakeAPI
-
-    # Its listen backlog (socketserver's 5) resets connections beyond the fifth
-    # that arrive at once: 50 concurrent prompts would measure the fake's queue.
-    loopback.Server.request_queue_size = 128
 
     started = time.perf_counter()
     with (

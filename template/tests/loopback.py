@@ -64,6 +64,9 @@ class FakeProviderServer(LoopbackServer):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's backlog of 5 would reset connections beyond the fifth that
+    # arrive at once, as many concurrent async prompts do.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         pass  # a client that hangs up mid-stream (after an error) is no problem
