@@ -1,7 +1,9 @@
 """The generated layout: every file under template/ is rendered by some answers, a
 render of each kind with and without every extra has one module per concern, no
-file longer than 300 lines, and no word in its code about how it was made."""
+file longer than 300 lines, no run of lines written twice, and no word in its code
+about how it was made."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -141,6 +143,61 @@ def test_no_generated_file_is_longer_than_300_lines(renders):
         for path in project.rglob("*.py"):
             lines = path.read_text(encoding="utf-8").count("\n")
             assert lines <= 300, f"{path.relative_to(project)}: {lines} lines"
+
+
+# Lines that say little on their own: a run of six others is what counts as repeated.
+THIN_LINE = re.compile(r"[\s)\]}:,]*|#.*|(from \S+ )?import .*|@\w+.*|\.\.\.|pass")
+REPEATED_RUN = 6
+
+
+def signature_lines(source: str) -> set[int]:
+    """The line numbers of each function's signature: a sync function and its async
+    twin take the same parameters (pylint's duplicate-code check leaves signatures
+    out for the same reason)."""
+    return {
+        number
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for number in range(node.lineno, node.body[0].lineno)
+    }
+
+
+def repeated_runs(project: Path) -> list[str]:
+    """Each place where REPEATED_RUN lines of code (blank lines, comments, imports,
+    decorators, signatures and closing brackets left out, indentation ignored)
+    stand again, word for word, somewhere else in the project's Python."""
+    first_seen: dict[tuple[str, ...], str] = {}
+    repeats = []
+    for path in sorted(project.rglob("*.py")):
+        source = path.read_text("utf-8")
+        signatures = signature_lines(source)
+        numbered = [
+            (number, line.strip())
+            for number, line in enumerate(source.splitlines(), 1)
+            if not THIN_LINE.fullmatch(line.strip()) and number not in signatures
+        ]
+        for start in range(len(numbered) - REPEATED_RUN + 1):
+            window = numbered[start : start + REPEATED_RUN]
+            run = tuple(line for _, line in window)
+            place = f"{path.relative_to(project)}:{window[0][0]}"
+            seen = first_seen.setdefault(run, place)
+            if seen != place:
+                repeats.append(f"{place} repeats {seen}")
+    return repeats
+
+
+def test_no_run_of_lines_is_written_twice(renders):
+    """What a reader would want to be one function is one: the same shape with other
+    names is left to review (a tool that tells boilerplate from repetition)."""
+    for project in renders.values():
+        assert repeated_runs(project) == [], project.name
+
+
+def test_a_run_written_twice_is_found(tmp_path):
+    body = "".join(f"    total += {n}\n" for n in range(REPEATED_RUN))
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.py").write_text(f"def {name}():\n{body}", "utf-8")
+    assert repeated_runs(tmp_path) == ["two.py:2 repeats one.py:2"]
 
 
 def test_no_code_speaks_of_how_it_was_made(renders):
