@@ -208,9 +208,42 @@ def test_no_code_speaks_of_how_it_was_made(renders):
             assert not found, f"{path.relative_to(project)}: {found}"
 
 
+NESTED_IMPORT = re.compile(r"[ \t]+(import \w|from \S+ import |.*importlib)")
+
+
+def undeferred_imports(source: str) -> list[str]:
+    """Imports inside a function without a comment above them that begins
+    "# Deferred:", saying why the import waits."""
+    lines = source.splitlines()
+    found = []
+    for number, line in enumerate(lines):
+        if not NESTED_IMPORT.match(line):
+            continue
+        comments = []
+        above = number - 1
+        while above >= 0 and lines[above].strip().startswith("#"):
+            comments.append(lines[above].strip())
+            above -= 1
+        if not comments or not comments[-1].startswith("# Deferred:"):
+            found.append(line.strip())
+    return found
+
+
 def test_no_import_inside_a_function(renders):
-    """Imports sit at the top of each module, so a reader sees what it needs."""
-    nested = re.compile(r"^[ \t]+(import \w|from \S+ import )", re.MULTILINE)
+    """Imports sit at the top of each module, so a reader sees what it needs; one
+    inside a function defers a heavy import, and its comment says so."""
     for project in renders.values():
         for path in project.rglob("*.py"):
-            assert not nested.findall(path.read_text(encoding="utf-8")), path
+            assert undeferred_imports(path.read_text("utf-8")) == [], path
+
+
+def test_an_import_inside_a_function_needs_its_reason():
+    source = (
+        "def a():\n    import json\n"
+        "def b():\n    # Deferred: slow to import.\n    # More.\n    import csv\n"
+        "def c():\n    # Slow.\n    x = importlib.import_module('csv')\n"
+    )
+    assert undeferred_imports(source) == [
+        "import json",
+        "x = importlib.import_module('csv')",
+    ]

@@ -2,7 +2,6 @@
 up the event loop, and the loops that try again before a reply has begun."""
 
 import asyncio
-import importlib
 import json
 import os
 import re
@@ -43,9 +42,10 @@ def connections() -> httpx2.AsyncClient:
     has anyio import it, once per process. Proxies come from HTTPS_PROXY,
     HTTP_PROXY, ALL_PROXY and NO_PROXY."""
     client = httpx2.AsyncClient(verify=shared_tls_context())
-    # anyio is httpx2's own dependency. Importing it with the plugin would cost every
-    # llm command a few milliseconds; most never send an async prompt.
-    anyio = importlib.import_module("anyio")
+    # Deferred: anyio is httpx2's own dependency, and importing it with the plugin
+    # would cost every llm command a few milliseconds; most never prompt async.
+    import anyio
+
     anyio.run(anyio.sleep, 0)
     return client
 
