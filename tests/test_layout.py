@@ -247,3 +247,19 @@ def test_an_import_inside_a_function_needs_its_reason():
         "import json",
         "x = importlib.import_module('csv')",
     ]
+
+
+def test_the_readme_table_names_every_module(renders, tmp_path):
+    """ "Where things are", in each README language, names every module of the
+    plugin: a reader finds each file there."""
+    chinese = render_project(
+        tmp_path / "zh" / "llm-markov",
+        {"model_kind": "http-api", "extras": EXTRAS, "readme_language": "zh"},
+    )
+    for project in [*renders.values(), chinese]:
+        readme = (project / "README.md").read_text(encoding="utf-8")
+        package = project / "llm_markov"
+        modules = sorted(package.glob("*.py")) if package.is_dir() else []
+        names = [path.relative_to(project).as_posix() for path in modules]
+        missing = [name for name in names if f"`{name}`" not in readme]
+        assert not missing, (project.parent.name, missing)
