@@ -4,7 +4,7 @@ llm's own OpenAI client and to a bare loop; and what they add to llm's start-up.
 Run from the repository root:
 
     python3 -m uv run python benchmarks/http_api_speed.py [--tokens N] [--repeat N]
-        [--models N]
+        [--warmup N] [--models N] [--startup-runs N]
 
 What it does:
 
@@ -25,16 +25,21 @@ What it does:
    - "bare loop": no llm at all, only httpx2 posting the same request and
      reading the same stream, decoding each event's JSON (json.loads) and
      keeping its text: the least any client must do.
-   and takes the peak resident memory during it minus the resident memory just
-   before it (MB, Linux /proc; elsewhere the process's whole peak).
+   and the CPU time the process spent on it, and takes the peak resident memory
+   during it minus the resident memory just before it (MB, Linux /proc; elsewhere
+   the process's whole peak).
 5. Start-up: `llm models` in a fresh process, with one plugin loaded
    (LLM_LOAD_PLUGINS) and a cache of --models listed models in its LLM folder, so
    that llm registers them all; against `llm models` with no plugin loaded.
 6. Measures each plugin's import cost: in fresh processes with plugins switched
    off (LLM_LOAD_PLUGINS=""), imports llm, then times importing the plugin's
    module.
-7. Repeats every measurement --repeat times, interleaved, and prints medians side
-   by side and whether each target is met. It always exits 0: this is a report.
+7. Repeats every measurement --repeat times after --warmup rounds that are not
+   counted, interleaved (each round in another order, so no variant always runs
+   right after another), and prints medians side by side. A ratio is the median of
+   each round's own ratio, with its lowest and highest: the rounds of one pair run
+   seconds apart, so a machine whose speed drifts moves both. It says whether each
+   target is met and always exits 0: this is a report.
 
 Targets: the plugin no slower than llm's OpenAI client (within 5%, the noise of
 a shared machine); at most 1.3 times the bare loop's total time; `llm models`
@@ -83,8 +88,14 @@ NOISE, BARE_TARGET, STARTUP_TARGET = 1.05, 1.3, 1.02
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tokens", type=int, default=20_000, help="tokens streamed")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure")
+    parser.add_argument("--repeat", type=int, default=9, help="runs per figure")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="rounds run first and not counted"
+    )
     parser.add_argument("--models", type=int, default=500, help="models cached")
+    parser.add_argument(
+        "--startup-runs", type=int, default=30, help="runs of `llm models` (0: none)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -100,14 +111,14 @@ def timed(chunks) -> dict:
     gc.collect()
     peak_was_reset = reset_peak()
     before = kilobytes("VmRSS") or 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     first = None
     kept = []
     for chunk in chunks:
         if first is None:
             first = time.perf_counter() - start
         kept.append(chunk)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = kilobytes("VmHWM") if peak_was_reset else None
     if peak is None:  # ru_maxrss is in kB on Linux
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -115,6 +126,7 @@ def timed(chunks) -> dict:
     return {
         "first": first,
         "total": total,
+        "cpu": cpu,
         "peak_mb": (peak - before) / 1024,
         "tokens": tokens,
     }
@@ -270,7 +282,10 @@ def main() -> None:
         print("rendering and installing the http-api plugins...", flush=True)
         python = render_and_install(tmp, env)
         openai_baseline(user_path, openai_api.url)
-        print(f"{args.tokens} tokens streamed, {args.repeat} runs each (medians)")
+        print(
+            f"{args.tokens} tokens streamed, {args.repeat} runs each (medians), "
+            f"after {args.warmup} round(s) not counted"
+        )
         runs = {
             ("openai-chat", "plugin"): ("stream", {"BENCH_MODEL": "acme-chat"}),
             ("openai-chat", "llm openai"): (
@@ -286,17 +301,25 @@ def main() -> None:
         }
         results: dict[tuple[str, str], list[dict]] = {run: [] for run in runs}
         imports: dict[str, list[float]] = {protocol: [] for protocol in PLUGINS}
-        for number in range(1, args.repeat + 1):
-            for (protocol, label), (worker, extra) in runs.items():
+        order = list(runs)
+        for number in range(1 - args.warmup, args.repeat + 1):
+            counted = number >= 1
+            # A different order each round: no variant always runs after another.
+            shift = number % len(order)
+            for protocol, label in order[shift:] + order[:shift]:
+                worker, extra = runs[protocol, label]
                 worker_args = ("--tokens", str(args.tokens))
                 result = measure(python, {**env, **extra}, worker, *worker_args)
                 if result["tokens"] != args.tokens:
                     print(f"warning: {label} got {result['tokens']} tokens")
+                if not counted:
+                    continue
                 results[protocol, label].append(result)
                 print(
                     f"  run {number}: {protocol:18} {label:10} "
                     f"first {result['first'] * 1000:7.1f} ms  "
-                    f"total {result['total']:6.3f} s  peak {result['peak_mb']:6.1f} MB",
+                    f"total {result['total']:6.3f} s  cpu {result['cpu']:6.3f} s  "
+                    f"peak {result['peak_mb']:6.1f} MB",
                     flush=True,
                 )
             for protocol, plugin in PLUGINS.items():
@@ -305,16 +328,17 @@ def main() -> None:
                     "LLM_LOAD_PLUGINS": "",
                     "BENCH_MODULE": plugin["module"],
                 }
-                imports[protocol].append(
-                    measure(python, import_env, "import")["import_ms"]
-                )
-        print(
-            f"llm models with {args.models} cached models, {6 * args.repeat} runs each"
-        )
-        write_caches(user_path, apis, args.models)
+                import_ms = measure(python, import_env, "import")["import_ms"]
+                if counted:
+                    imports[protocol].append(import_ms)
         loads = {"bare llm": "", **{p: plugin["name"] for p, plugin in PLUGINS.items()}}
         startup: dict[str, list[float]] = {label: [] for label in loads}
-        for number in range(6 * args.repeat):
+        if args.startup_runs:
+            print(
+                f"llm models with {args.models} cached models, {args.startup_runs} runs each"
+            )
+        write_caches(user_path, apis, args.models)
+        for number in range(args.startup_runs):
             # A different order each round: no variant always runs after another.
             labels = list(loads)[number % 3 :] + list(loads)[: number % 3]
             for label in labels:
@@ -327,6 +351,11 @@ def report(results, imports, startup, models: int) -> None:
     def median(run, key: str) -> float:
         return statistics.median(result[key] for result in results[run])
 
+    def ratios(run, baseline, key: str) -> list[float]:
+        """Each round's own ratio (the rounds of a pair run seconds apart)."""
+        pairs = zip(results[run], results[baseline], strict=True)
+        return [ours[key] / theirs[key] for ours, theirs in pairs if theirs[key] > 0]
+
     def verdict(ratio: float, target: float) -> str:
         return f"<= {target:.2f}: " + (
             "target met" if ratio <= target else "target MISSED"
@@ -337,11 +366,14 @@ def report(results, imports, startup, models: int) -> None:
         baselines = [
             label for (p, label) in results if p == protocol and label != "plugin"
         ]
-        header = "".join(f" {label:>10} {'ratio':>6}" for label in baselines)
+        header = "".join(
+            f" {label:>10} {'ratio':>6} {'lowest-highest':>14}" for label in baselines
+        )
         print(f"{'':22} {'plugin':>10}{header}  targets")
         for key, label, scale in (
             ("first", "first token, ms", 1000),
             ("total", "total, s", 1),
+            ("cpu", "cpu, s", 1),
             ("peak_mb", "peak memory, MB", 1),
         ):
             ours = median((protocol, "plugin"), key)
@@ -349,8 +381,12 @@ def report(results, imports, startup, models: int) -> None:
             verdicts = []
             for baseline in baselines:
                 theirs = median((protocol, baseline), key)
-                ratio = ours / theirs if theirs > 0 else float("inf")
-                line += f" {theirs * scale:10.3f} {ratio:6.2f}"
+                each = ratios((protocol, "plugin"), (protocol, baseline), key) or [
+                    float("inf")
+                ]
+                ratio = statistics.median(each)
+                spread = f"{min(each):.2f}-{max(each):.2f}"
+                line += f" {theirs * scale:10.3f} {ratio:6.2f} {spread:>14}"
                 if key == "total" or (key == "first" and baseline == "llm openai"):
                     target = NOISE if baseline == "llm openai" else BARE_TARGET
                     verdicts.append(f"{baseline} {verdict(ratio, target)}")
@@ -358,6 +394,8 @@ def report(results, imports, startup, models: int) -> None:
         import_ms = statistics.median(imports[protocol])
         met = "target met" if import_ms < 10 else "target MISSED"
         print(f"{'plugin import, ms':22} {import_ms:10.3f}  < 10: {met}")
+    if not startup["bare llm"]:
+        return
     bare = statistics.median(startup["bare llm"])
     print(f"\n`llm models`, {models} cached models     seconds  ratio  target")
     print(f"{'bare llm (no plugin)':34} {bare:9.3f}")
