@@ -3,8 +3,9 @@
 prints what came of it as JSON.
 
 - "pieces": the same stream cut into pieces of several sizes (a UTF-8 character or
-  a CRLF cut in two included), with LF, CRLF or CR line ends, and text that holds
-  U+2028 and U+0085 unescaped: the text and the tool call read from each.
+  a CRLF cut in two included), with LF, CRLF or CR line ends or none after its last
+  line, and text that holds U+2028 and U+0085 unescaped: the text and the tool
+  call read from each.
 - "odd": every field of every event (and every event itself) replaced in turn by a
   value of another type: how many replies read, how many failed with one line, and
   any failure that was not a ModelError or took more than one line.
@@ -125,6 +126,9 @@ def probe(module: str, model_id: str) -> dict:
         for line_end in ("\n", "\r\n", "\r")
         for size in (1, 2, 3, 7, 64, 1 << 20)
     }
+    # A server may end its stream without the last line end.
+    unterminated = sse(events, "\n").rstrip(b"\n")
+    pieces["unterminated"] = read(protocol, model, unterminated, 5)
     odd = {"read": 0, "one line": 0, "other": []}
     for index, event in enumerate(events):
         for path in places(event):

@@ -98,19 +98,25 @@ class ReplyState:
         self.done = False  # the end of the stream (or a whole reply) was read
         self.event = ""  # the `event:` field of the event being read, if any
         self.tool_calls: dict[int, dict[str, str]] = {}  # by the API's index
-        self.unread = b""  # the start of a streamed line whose end is yet to come
+        self.unread: list[bytes] = []  # a streamed line whose end is yet to come
 
     def read_bytes(self, data: bytes, end: bool = False) -> list[StreamEvent]:
         """Events from the next bytes of a streamed reply (`end`: the last bytes),
         each line read by the protocol's read_line. Lines end at LF, CRLF or CR
         only, as server-sent events do: not at the other line breaks of
         str.splitlines (U+2028, U+0085...), which JSON text may hold unescaped."""
-        data = self.unread + data if self.unread else data
-        cut = len(data)  # where the last whole line ends
-        if not end:  # a CR at the very end may be half a CRLF: kept for later
-            cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, -1)) + 1
-        self.unread = data[cut:]
-        text = data[:cut].decode(errors="replace")
+        if data.endswith(b"\n") and not self.unread:  # whole lines, as is usual
+            text = data.decode(errors="replace")
+        elif not (end or b"\n" in data or b"\r" in data):
+            self.unread.append(data)  # a long line: joined once, when it ends
+            return []
+        else:
+            data = b"".join((*self.unread, data))
+            cut = len(data)  # where the last whole line ends
+            if not end:  # a CR at the very end may be half a CRLF: kept for later
+                cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, -1)) + 1
+            self.unread = [data[cut:]] if cut < len(data) else []
+            text = data[:cut].decode(errors="replace")
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         events: list[StreamEvent] = []
