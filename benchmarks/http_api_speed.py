@@ -35,11 +35,12 @@ What it does:
    off (LLM_LOAD_PLUGINS=""), imports llm, then times importing the plugin's
    module.
 7. Repeats every measurement --repeat times after --warmup rounds that are not
-   counted, interleaved (each round in another order, so no variant always runs
-   right after another), and prints medians side by side. A ratio is the median of
-   each round's own ratio, with its lowest and highest: the rounds of one pair run
-   seconds apart, so a machine whose speed drifts moves both. It says whether each
-   target is met and always exits 0: this is a report.
+   counted, interleaved: in each round a plugin and its bare loop run one right
+   after the other (each first in turn), in another order of protocols each round.
+   It prints medians side by side; a ratio is the median of each round's own
+   ratio, with its lowest and highest: the two runs of a pair are a second apart,
+   so a machine whose speed drifts moves both. It says whether each target is met
+   and always exits 0: this is a report.
 
 Targets: the plugin no slower than llm's OpenAI client (within 5%, the noise of
 a shared machine); at most 1.3 times the bare loop's total time; `llm models`
@@ -301,12 +302,22 @@ def main() -> None:
         }
         results: dict[tuple[str, str], list[dict]] = {run: [] for run in runs}
         imports: dict[str, list[float]] = {protocol: [] for protocol in PLUGINS}
-        order = list(runs)
+        # Each plugin and its bare loop run one right after the other, each first in
+        # turn; the groups too run in another order each round.
+        groups = [
+            [("openai-chat", "plugin"), ("openai-chat", "bare loop")],
+            [("openai-chat", "llm openai")],
+            [("anthropic-messages", "plugin"), ("anthropic-messages", "bare loop")],
+        ]
         for number in range(1 - args.warmup, args.repeat + 1):
             counted = number >= 1
-            # A different order each round: no variant always runs after another.
-            shift = number % len(order)
-            for protocol, label in order[shift:] + order[:shift]:
+            shift = number % len(groups)
+            order = [
+                run
+                for group in groups[shift:] + groups[:shift]
+                for run in (group if number % 2 else group[::-1])
+            ]
+            for protocol, label in order:
                 worker, extra = runs[protocol, label]
                 worker_args = ("--tokens", str(args.tokens))
                 result = measure(python, {**env, **extra}, worker, *worker_args)
