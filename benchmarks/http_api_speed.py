@@ -55,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from common import ROOT, check, clean_env, kilobytes, render, reset_peak
@@ -92,6 +93,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=9, help="runs per figure")
     parser.add_argument(
         "--warmup", type=int, default=1, help="rounds run first and not counted"
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=20, help="warm pairs per protocol, in one process"
     )
     parser.add_argument("--models", type=int, default=500, help="models cached")
     parser.add_argument(
@@ -140,8 +144,9 @@ def worker_stream(model_id: str, tokens: int) -> None:
     print(json.dumps(timed(model.prompt(f"count {tokens}"))))
 
 
-def bare_chunks(protocol: str, url: str, api_model: str, tokens: int):
-    """The text of the stream, read as plainly as it can be: httpx2 and json."""
+def bare_chunks(protocol: str, url: str, api_model: str, tokens: int, client=None):
+    """The text of the stream, read as plainly as it can be: httpx2 and json (with a
+    new client unless one is given)."""
     import httpx2
 
     message = {"role": "user", "content": f"count {tokens}"}
@@ -155,8 +160,8 @@ def bare_chunks(protocol: str, url: str, api_model: str, tokens: int):
     else:
         path, headers = "/chat/completions", {"Authorization": f"Bearer {KEY}"}
     with (
-        httpx2.Client(timeout=120) as client,
-        client.stream("POST", url + path, headers=headers, json=body) as response,
+        nullcontext(client) if client else httpx2.Client(timeout=120) as session,
+        session.stream("POST", url + path, headers=headers, json=body) as response,
     ):
         for line in response.iter_lines():
             if not line.startswith("data:") or line == "data: [DONE]":
@@ -177,6 +182,33 @@ def worker_bare(protocol: str, tokens: int) -> None:
     plugin = PLUGINS[protocol]
     url = os.environ[plugin["env"] + "_BASE_URL"]
     print(json.dumps(timed(bare_chunks(protocol, url, plugin["api_model"], tokens))))
+
+
+def worker_pairs(protocol: str, tokens: int, count: int) -> None:
+    """The plugin and the bare loop in turns in one warm process, `count` times
+    each, each with a client that stays open (as the plugin's model keeps its own):
+    the cost of streaming alone, without a process's start."""
+    import httpx2
+    import llm
+
+    plugin = PLUGINS[protocol]
+    url = os.environ[plugin["env"] + "_BASE_URL"]
+    model = llm.get_model(plugin["model"])
+    with httpx2.Client(timeout=120) as client:
+        streams = {
+            "plugin": lambda: model.prompt(f"count {tokens}"),
+            "bare loop": lambda: bare_chunks(
+                protocol, url, plugin["api_model"], tokens, client
+            ),
+        }
+        for stream in streams.values():  # warm: connections, caches
+            timed(stream())
+        found: dict[str, list[dict]] = {label: [] for label in streams}
+        for number in range(count):
+            labels = list(streams) if number % 2 else list(streams)[::-1]
+            for label in labels:
+                found[label].append(timed(streams[label]()))
+    print(json.dumps(found))
 
 
 def worker_import(module: str) -> None:
@@ -261,6 +293,8 @@ def main() -> None:
         return worker_bare(args.worker, args.tokens)
     if args.worker == "import":
         return worker_import(os.environ["BENCH_MODULE"])
+    if args.worker == "pairs":
+        return worker_pairs(os.environ["BENCH_PROTOCOL"], args.tokens, args.pairs)
 
     sys.path.insert(0, str(ROOT / "tests"))
     from fake_api import FAKE_APIS
@@ -342,6 +376,15 @@ def main() -> None:
                 import_ms = measure(python, import_env, "import")["import_ms"]
                 if counted:
                     imports[protocol].append(import_ms)
+        print(f"{args.pairs} warm pairs per protocol, in one process each")
+        pairs = {
+            protocol: measure(
+                python,
+                {**env, "BENCH_PROTOCOL": protocol},
+                *("pairs", "--tokens", str(args.tokens), "--pairs", str(args.pairs)),
+            )
+            for protocol in PLUGINS
+        }
         loads = {"bare llm": "", **{p: plugin["name"] for p, plugin in PLUGINS.items()}}
         startup: dict[str, list[float]] = {label: [] for label in loads}
         if args.startup_runs:
@@ -354,11 +397,11 @@ def main() -> None:
             labels = list(loads)[number % 3 :] + list(loads)[: number % 3]
             for label in labels:
                 startup[label].append(startup_seconds(python, env, loads[label]))
-    report(results, imports, startup, args.models)
+    report(results, pairs, imports, startup, args.models)
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
 
 
-def report(results, imports, startup, models: int) -> None:
+def report(results, pairs, imports, startup, models: int) -> None:
     def median(run, key: str) -> float:
         return statistics.median(result[key] for result in results[run])
 
@@ -402,6 +445,23 @@ def report(results, imports, startup, models: int) -> None:
                     target = NOISE if baseline == "llm openai" else BARE_TARGET
                     verdicts.append(f"{baseline} {verdict(ratio, target)}")
             print(line + "  " + "; ".join(verdicts))
+        warm = pairs[protocol]
+        for key, label in (("total", "warm total, s"), ("cpu", "warm cpu, s")):
+            ours = statistics.median(run[key] for run in warm["plugin"])
+            theirs = statistics.median(run[key] for run in warm["bare loop"])
+            each = [
+                mine[key] / bare[key]
+                for mine, bare in zip(warm["plugin"], warm["bare loop"], strict=True)
+            ]
+            ratio = statistics.median(each)
+            spread = f"{min(each):.2f}-{max(each):.2f}"
+            line = f"{label:22} {ours:10.3f}"
+            if len(baselines) > 1:  # under the bare loop's column
+                line += " " * 33
+            line += f" {theirs:10.3f} {ratio:6.2f} {spread:>14}"
+            if key == "total":
+                line += f"  bare loop {verdict(ratio, BARE_TARGET)}"
+            print(line)
         import_ms = statistics.median(imports[protocol])
         met = "target met" if import_ms < 10 else "target MISSED"
         print(f"{'plugin import, ms':22} {import_ms:10.3f}  < 10: {met}")
