@@ -4,7 +4,7 @@ llm's own OpenAI client and to a bare loop; and what they add to llm's start-up.
 Run from the repository root:
 
     python3 -m uv run python benchmarks/http_api_speed.py [--tokens N] [--repeat N]
-        [--warmup N] [--models N] [--startup-runs N]
+        [--warmup N] [--pairs N] [--models N] [--startup-runs N]
 
 What it does:
 
@@ -23,11 +23,14 @@ What it does:
    - "plugin": the plugin's model through llm's Python API;
    - "llm openai" (OpenAI protocol only): llm's own OpenAI client;
    - "bare loop": no llm at all, only httpx2 posting the same request and
-     reading the same stream, decoding each event's JSON (json.loads) and
-     keeping its text: the least any client must do.
+     reading the same stream line by line (iter_lines), decoding each event's
+     JSON (json.loads) and keeping its text: a plain client's least work.
    and the CPU time the process spent on it, and takes the peak resident memory
    during it minus the resident memory just before it (MB, Linux /proc; elsewhere
    the process's whole peak).
+   Then, for each protocol, --pairs runs of the plugin and of the bare loop in
+   turns in one warm process ("warm"), each with a client that stays open: the
+   cost of streaming without a process's start.
 5. Start-up: `llm models` in a fresh process, with one plugin loaded
    (LLM_LOAD_PLUGINS) and a cache of --models listed models in its LLM folder, so
    that llm registers them all; against `llm models` with no plugin loaded.
