@@ -9,6 +9,7 @@ also runs its own tests here (the OpenAI one's run in test_extras_installed.py).
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from fake_api import FAKE_APIS
@@ -361,6 +362,24 @@ def test_custom_answers(results, apis):
     ok(results["orbit keys set"])
     bad_key = results["orbit stored"].stderr
     assert "llm keys set orbit.key" in bad_key and "sk-bad" not in bad_key
+
+
+def test_streams_read_in_any_pieces_and_odd_fields_are_one_line(env):
+    """Each protocol's Reply, fed as the models feed it (wire_probe.py): a stream
+    reads the same whatever pieces it comes in and whatever its line ends, U+2028
+    in the text included (str.splitlines would cut there), and a value of the wrong
+    type anywhere in any event is read or is one ModelError line, never another
+    exception."""
+    probe = Path(__file__).with_name("wire_probe.py")
+    targets = ["llm_acme_chat:acme-chat", "llm_claude_acme:claude-acme"]
+    found = json.loads(check(env.bin / "python", probe, *targets, env=env.env()).stdout)
+    for module, result in found.items():
+        expected = [result["text"], [["add", '{"a": 1}']]]
+        for pieces, read in result["pieces"].items():
+            assert read == expected, (module, pieces)
+        odd = result["odd"]
+        assert odd["other"] == [], module
+        assert odd["read"] > 100 and odd["one line"] > 100, (module, odd)
 
 
 @pytest.mark.parametrize("name", ["acme", "claude", "orbit"])

@@ -21,12 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_GITHUB = REPO / "template" / ".github"
 REPO_GITHUB = REPO / ".github"
 
-# The template's test.yml is Jinja (its Python matrix follows the model kind): it is
-# validated as rendered, for each kind, below.
-WORKFLOWS = [
-    TEMPLATE_GITHUB / "workflows" / "publish.yml",
-    REPO_GITHUB / "workflows" / "test.yml",
-]
+# The template's workflows are Jinja (the Python matrix and the live tests follow the
+# model kind): they are validated as rendered, for each kind, below.
+WORKFLOWS = [REPO_GITHUB / "workflows" / "test.yml"]
 DEPENDABOT = [
     TEMPLATE_GITHUB / "dependabot.yml",
     REPO_GITHUB / "dependabot.yml",
@@ -137,6 +134,43 @@ def test_publish_uploads_what_the_package_job_built(rendered_github):
         if step.get("uses", "").startswith("actions/upload-artifact@")
     ]
     assert steps[0]["with"]["name"] == upload["with"]["name"]
+
+
+def test_live_tests_get_the_key_only_where_it_is_set(rendered_github):
+    """The live job runs `pytest -m live` only where the key's secret exists (a
+    job's `if` cannot read secrets: a step says whether it is set), gives the key to
+    no other step and no other job, and publish.yml passes it on for a release, so
+    that the release waits for the live tests."""
+    workflows = rendered_github / "workflows"
+    test = yaml.safe_load((workflows / "test.yml").read_text())
+    publish = yaml.safe_load((workflows / "publish.yml").read_text())
+    if "live" not in test["jobs"]:  # the markov kind: no API, no secret
+        assert "secrets" not in (workflows / "test.yml").read_text()
+        assert "secrets" not in (workflows / "publish.yml").read_text()
+        return
+    declared = test[True]["workflow_call"]["secrets"]  # YAML 1.1 reads `on` as true
+    (key,) = declared
+    assert declared[key]["required"] is False
+    secret = "${{ secrets." + key + " }}"
+    assert publish["jobs"]["test"]["secrets"] == {key: secret}
+    live = test["jobs"]["live"]
+    assert "if" not in live and "env" not in live
+    check, *steps = live["steps"]
+    assert check["id"] == "key" and check["env"] == {key: secret}
+    assert f'if [ -n "${key}" ]' in check["run"]
+    assert 'echo "set=true" >> "$GITHUB_OUTPUT"' in check["run"]
+    assert all(step["if"] == "steps.key.outputs.set == 'true'" for step in steps)
+    (run_live,) = [step for step in steps if "run" in step]
+    assert run_live["run"] == "uv run pytest -m live"
+    assert run_live["env"] == {key: secret}
+    assert all("env" not in step for step in steps if step is not run_live)
+    others = {name: job for name, job in test["jobs"].items() if name != "live"}
+    assert "secrets" not in yaml.safe_dump(others)
+    # The README tells a team how the live tests guard a release.
+    readme = (rendered_github.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Live tests", 1)[1].split("\n## ", 1)[0]
+    for words in (f"`{key}`", "publish.yml", "uv run pytest -m live"):
+        assert words in section, words
 
 
 def test_zizmor_repository():

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import llm
+from llm.parts import StreamEvent
 
 
 def sse_field(line: str) -> tuple[str, str] | None:
@@ -25,10 +26,21 @@ def parse_json(text: str) -> Any:
         raise llm.ModelError(f"the API sent malformed JSON: {text[:80]!r}") from None
 
 
+# The scanner behind json.loads (an attribute the decoder sets on itself), called
+# without loads' two Python wrappers and their whitespace regexes: a stream
+# decodes thousands of events.
+scan_json = vars(json.JSONDecoder())["scan_once"]
+
+
 def parse_object(text: str, what: str) -> dict[str, Any]:
     """JSON text that must hold an object; `what` names it in the error."""
-    value = parse_json(text)
-    if not isinstance(value, dict):
+    try:
+        value, end = scan_json(text, 0)
+    except (StopIteration, ValueError):
+        end = -1
+    if end != len(text):  # whitespace around it, or not JSON: json.loads decides
+        value = parse_json(text)
+    if type(value) is not dict:
         raise llm.ModelError(
             f"the API sent {what} that is not a JSON object: {text[:80]!r}"
         )
@@ -86,6 +98,36 @@ class ReplyState:
         self.done = False  # the end of the stream (or a whole reply) was read
         self.event = ""  # the `event:` field of the event being read, if any
         self.tool_calls: dict[int, dict[str, str]] = {}  # by the API's index
+        self.unread: list[bytes] = []  # a streamed line whose end is yet to come
+
+    def read_bytes(self, data: bytes, end: bool = False) -> list[StreamEvent]:
+        """Events from the next bytes of a streamed reply (`end`: the last bytes),
+        each line read by the protocol's read_line. Lines end at LF, CRLF or CR
+        only, as server-sent events do: not at the other line breaks of
+        str.splitlines (U+2028, U+0085...), which JSON text may hold unescaped."""
+        if data.endswith(b"\n") and not self.unread:  # whole lines, as is usual
+            text = data.decode(errors="replace")
+        elif not (end or b"\n" in data or b"\r" in data):
+            self.unread.append(data)  # a long line: joined once, when it ends
+            return []
+        else:
+            data = b"".join((*self.unread, data))
+            cut = len(data)  # where the last whole line ends
+            if not end:  # a CR at the very end may be half a CRLF: kept for later
+                cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, -1)) + 1
+            self.unread = [data[cut:]] if cut < len(data) else []
+            text = data[:cut].decode(errors="replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        events: list[StreamEvent] = []
+        for line in text.split("\n"):
+            if line:  # not the blank lines between events, which say nothing here
+                events += self.read_line(line)
+        return events
+
+    def read_line(self, line: str) -> list[StreamEvent]:
+        """Events from one line of a streamed reply: the protocol's own."""
+        raise NotImplementedError
 
     def usage_counts(self) -> tuple[int | None, int | None, dict[str, int] | None]:
         """Input tokens, output tokens and other counts (cached, reasoning...)."""
