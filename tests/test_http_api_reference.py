@@ -245,10 +245,9 @@ def test_every_reply_is_logged_once(each):
             "think, then check quietly",
             "",
         ]
-    # Not the refusals: whether they are logged is the refusal bug's fix to choose.
-    logged = [
-        log["prompt"] for log in logs_of(results) if log["prompt"] != "refuse this"
-    ]
+    else:  # a refusal is a reply: logged, with its text
+        expected += ["refuse this", "refuse this"]
+    logged = [log["prompt"] for log in logs_of(results)]
     assert sorted(logged) == sorted(expected)
 
 
@@ -334,12 +333,6 @@ def test_parallel_tool_calls_each_get_their_result(each):
     assert all(call_id in answers for call_id in api.tool_call_ids)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugin bug: a refusal (the message's or delta's `refusal` field, with "
-    "content null) is dropped: `llm` prints an empty line, exits 0 and logs an "
-    "empty response",
-)
 @pytest.mark.parametrize("name", ["refuse", "refuse no stream"])
 def test_openai_refusal_reaches_the_user(reference_results, name):
     _, results, _ = reference_results["openai-chat"]
