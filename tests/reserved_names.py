@@ -29,6 +29,7 @@ import argparse
 import ast
 import builtins
 import functools
+import hashlib
 import importlib.metadata
 import itertools
 import os
@@ -244,13 +245,25 @@ def differences(
 
 
 def stale_entries() -> list[str]:
-    """differences() between the partial and what is derived, for the tests: the
-    renders of each multiselect choice alone, of none and of all show a missing
-    name at a fraction of the cost of every combination (64 renders and more);
-    every combination is rendered only when the partial lists plugin names that
-    those renders do not show, to tell a name of some combination from a stale
-    one."""
+    """differences() between the partial and what is derived, for the tests. When
+    the template has not changed since the partial was written (inputs_digest()),
+    only llm's lists are derived again. Otherwise the renders of each multiselect
+    choice alone, of none and of all show a missing name at a fraction of the cost
+    of every combination (64 renders and more); every combination is rendered only
+    when the partial lists plugin names that those renders do not show, to tell a
+    name of some combination from a stale one. (`--write` after changing the
+    template keeps the test fast.)"""
     current = listed()
+    if recorded_digest() == inputs_digest():
+        # The template is as it was when the partial was written: its renders would
+        # name the same things, so only llm's lists are derived again.
+        derived = {
+            "llm_model_ids": llm_model_ids(),
+            "llm_commands": llm_commands(),
+            "plugin_names": current["plugin_names"],
+            "class_patterns": current["class_patterns"],
+        }
+        return differences(derived, current)
     derived = derive(every_combination=False)
     if not (
         current["plugin_names"] <= derived["plugin_names"]
@@ -275,6 +288,29 @@ def jinja_list(name: str, values: set[str]) -> str:
     return f"{{%- set {name} = [\n{body}\n] -%}}\n"
 
 
+def inputs_digest() -> str:
+    """A digest of what the rendered plugin's names come from: copier.yml, template/,
+    includes/ (this partial aside) and this file."""
+    files = [ROOT / "copier.yml", Path(__file__).resolve()]
+    for folder in (ROOT / "template", ROOT / "includes"):
+        files += [
+            path
+            for path in folder.rglob("*")
+            if path.is_file() and path != PARTIAL and "__pycache__" not in path.parts
+        ]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def recorded_digest() -> str | None:
+    """The inputs_digest() the partial was written from."""
+    found = re.search(r"template inputs\s+([0-9a-f]{64})", PARTIAL.read_text("utf-8"))
+    return found[1] if found else None
+
+
 def partial_text(derived: dict[str, set[str]], python: set[str]) -> str:
     version = importlib.metadata.version("llm")
     return (
@@ -282,7 +318,10 @@ def partial_text(derived: dict[str, set[str]], python: set[str]) -> str:
         "        .tools/bin/uv run python tests/reserved_names.py --write\n"
         "    Do not edit by hand: tests/test_questions.py fails when this is out of\n"
         "    date. copier.yml's validators import these lists; tests/reserved_names.py\n"
-        "    says what each holds. -#}\n"
+        "    says what each holds. Rendered from template inputs\n"
+        "    "
+        + inputs_digest()
+        + ". -#}\n"
         + jinja_list("llm_model_ids", derived["llm_model_ids"])
         + jinja_list("llm_commands", derived["llm_commands"])
         + jinja_list("plugin_names", derived["plugin_names"])
