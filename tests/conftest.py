@@ -124,27 +124,29 @@ def pytest_configure(config):
 # pytest-xdist (--dist loadfile) hands out the long modules while the short ones
 # fill the gaps at the end instead of one long module running alone.
 SLOW_MODULES = [
-    "test_answers.py",  # 60: the generated CI's jobs on three answer sets
-    "test_update_from_releases_api.py",  # 50 (one case: the whole render's checks)
-    "test_http_api.py",  # 50 (three renders, the Anthropic one's own tests)
-    "test_readme_flow_test_first.py",  # 48
-    "test_readme_flow.py",  # 40
-    "test_extras_installed.py",  # 42
-    "test_ci_lowest.py",  # 40
-    "test_markov_through_llm.py",  # 40
-    "test_update.py",  # 35
-    "test_distribution.py",  # 30
-    "test_readme_commands.py",  # 29
-    "test_ci_jobs.py",  # 23
-    "test_extras.py",  # 22
-    "test_http_client.py",  # 30 alone
-    "test_questions.py",  # 25
-    "test_update_from_releases.py",  # 19
-    "test_troubleshooting.py",  # 12
-    "test_variants.py",  # 17
-    "test_rendering.py",  # 14
-    "test_workflows.py",  # 11
-    "test_development_setup.py",  # 7
+    "test_http_api.py",  # 44 (three renders, the Anthropic one's own tests)
+    "test_update.py",  # 39
+    "test_answers_ci_jobs.py",  # 37: the generated CI's jobs on the longest answers
+    "test_markov_through_llm.py",  # 32
+    "test_ci_lowest.py",  # 32
+    "test_readme_commands.py",  # 31
+    "test_update_from_releases.py",  # 30
+    "test_answers.py",  # 29
+    "test_extras_installed.py",  # 28
+    "test_ci_jobs.py",  # 28
+    "test_http_client.py",  # 27
+    "test_distribution.py",  # 25
+    "test_update_from_releases_api.py",  # 22 (one case: the whole render's checks)
+    "test_readme_flow_test_first.py",  # 22
+    "test_extras.py",  # 21
+    "test_readme_flow.py",  # 16
+    "test_questions.py",  # 15
+    "test_variants.py",  # 14
+    "test_http_api_reference.py",  # 13
+    "test_workflows.py",  # 10
+    "test_development_setup.py",  # 10
+    "test_rendering.py",  # 9
+    "test_troubleshooting.py",  # 8
 ]
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 # The base classes live beside the fakes, as in a rendered project (see fake_api.py).
 sys.path.append(str(Path(__file__).resolve().parent.parent / "template" / "tests"))
-from loopback import JsonHandler, LoopbackServer
+from loopback import FakeProviderServer, JsonHandler
 
 JsonDict = dict[str, Any]
 
@@ -66,14 +66,13 @@ def final_answer(outputs: list[str]) -> list[str]:
 REFUSAL_PIECES = ["I'm", " sorry", ", I", " can't", " help", " with", " that", "."]
 
 
-class ReferenceServer(LoopbackServer):
-    """A LoopbackServer with the one key it accepts and the model it serves; the
-    model it names in replies is the dated snapshot the alias resolves to."""
+class ReferenceServer(FakeProviderServer):
+    """A loopback server with the one key it accepts (where `key_header` says) and
+    the model it serves; the model it names in replies is the dated snapshot the
+    alias resolves to."""
 
     def __init__(self, handler: type[JsonHandler], api_key: str, model: str):
-        super().__init__(handler)
-        self.api_key = api_key
-        self.model = model
+        super().__init__(handler, api_key, model)
         self.served_model = f"{model}-2025-01-01"
 
     chat_path = ""  # of the chat endpoint, for each protocol
@@ -81,11 +80,6 @@ class ReferenceServer(LoopbackServer):
     def chats(self) -> list[JsonDict]:
         """The requests to the chat endpoint, in order."""
         return [r for r in self.requests if r["path"] == self.chat_path]
-
-    @staticmethod
-    def key_of(request: JsonDict) -> str:
-        """The key a recorded request carried, where this API takes it."""
-        raise NotImplementedError
 
 
 class ReferenceHandler(JsonHandler):
@@ -236,14 +230,11 @@ def masked(key: str) -> str:
 class OpenAIReference(ReferenceServer):
     protocol = "openai-chat"
     chat_path = "/v1/chat/completions"
+    key_header, key_prefix = "authorization", "Bearer "
 
     def __init__(self, api_key: str, model: str):
         super().__init__(OpenAIHandler, api_key, model)
         self.tool_call_ids = OPENAI_CALL_IDS
-
-    @staticmethod
-    def key_of(request: JsonDict) -> str:
-        return request["headers"].get("authorization", "").removeprefix("Bearer ")
 
 
 class OpenAIHandler(ReferenceHandler):
@@ -548,14 +539,11 @@ ANTHROPIC_STREAM_ERROR = {
 class AnthropicReference(ReferenceServer):
     protocol = "anthropic-messages"
     chat_path = "/v1/messages"
+    key_header = "x-api-key"
 
     def __init__(self, api_key: str, model: str):
         super().__init__(AnthropicHandler, api_key, model)
         self.tool_call_ids = ANTHROPIC_TOOL_IDS
-
-    @staticmethod
-    def key_of(request: JsonDict) -> str:
-        return request["headers"].get("x-api-key", "")
 
 
 class AnthropicHandler(ReferenceHandler):

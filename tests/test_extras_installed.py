@@ -114,7 +114,7 @@ def texts(tmp_path_factory) -> Path:
 
 
 def test_the_longest_answers_cover_every_extra_but_one():
-    """What test_the_http_api_tools_tests_pass leaves to test_answers.py."""
+    """What test_the_http_api_tools_tests_pass leaves to test_answers_ci_jobs.py."""
     markov, http_api = LONGEST
     assert markov["model_kind"] == "markov"
     assert sorted(markov["extras"]) == sorted(EXTRAS)
@@ -124,7 +124,8 @@ def test_the_longest_answers_cover_every_extra_but_one():
 
 def test_the_http_api_tools_tests_pass(http_api_full):
     """The rendered project's tools tests on the installed http-api plugin. The
-    other generated tests of both kinds with every extra run in test_answers.py
+    other generated tests of both kinds with every extra run in
+    test_answers_ci_jobs.py
     (test_accepted_answers_pass_every_ci_job, on the longest answers of each kind;
     its http-api project leaves the tools extra out, because two plugins of this
     template, installed together, would register the same tool), and the
