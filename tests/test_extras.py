@@ -16,6 +16,7 @@ import tomllib
 
 from conftest import EXTRAS, MODEL_KINDS, render_project
 from plugin_env import PluginEnv, check, repo_env, run
+from test_layout import repeated_runs
 from test_update import (
     answers_of,
     assert_no_conflicts,
@@ -146,6 +147,7 @@ def test_each_extra_passes_lint_and_ty(checker, tmp_path, kind, extra):
     ]
     assert_lint_clean(checker, project)
     assert ty_diagnostics(checker, project) == set()
+    assert repeated_runs(project) == []
 
 
 @pytest.mark.parametrize("kind", KINDS)

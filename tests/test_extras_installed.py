@@ -28,6 +28,7 @@ from test_extras import (
 from test_extras import (
     HOOKS as EXTRA_HOOKS,
 )
+from test_layout import repeated_runs
 
 LLM_ECHO = "llm-echo==0.5"  # a debug model that asks for the tool calls it is told to
 # The http-api render's names (plugin llm-markov): its key and base URL variables.
@@ -414,3 +415,4 @@ if ALL_COMBINATIONS:  # defined only then: the default suite has no skipped test
         env.pip_install("-e", project)
         env.check_project(project)
         assert ty_diagnostics(env, project) <= ty_baseline
+        assert repeated_runs(project) == []
