@@ -61,8 +61,10 @@ class DeferredTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.pool is None:
             self.pool = asyncio.ensure_future(asyncio.to_thread(connections))
-        pool = await asyncio.shield(self.pool)
-        response = await pool.send(request, stream=True)
+        if not self.pool.done():  # the first prompts wait for it all together
+            await asyncio.shield(self.pool)
+            await take_turn()  # and go on as the loop has time for them
+        response = await self.pool.result().send(request, stream=True)
         response.stream = FairStream(response.stream)
         return response
 
@@ -72,26 +74,24 @@ class DeferredTransport(httpx2.AsyncBaseTransport):
 
 
 class FairStream(httpx2.AsyncByteStream):
-    """A reply's bytes, a line at a time, giving the event loop a turn whenever this
-    reply has held it for TURN seconds. When a fast server's events arrive together,
-    reading them awaits nothing: without turns one prompt would parse them all while
-    every other task on the loop (other prompts, a UI) waits. The lines are only
-    places to cut: joined again they are the same bytes, compressed or not."""
-
-    TURN = 0.0001  # seconds: about one event's parsing
+    """A reply's bytes, a line at a time, waiting for the event loop's next turn
+    whenever the prompts have used up this one (LoopTurn). When a fast server's
+    events arrive together, reading them awaits nothing: fifty prompts would
+    each parse all of theirs in one turn while every other task on the loop (a
+    ticker, a UI) waits. The lines are only places to cut: joined again they are
+    the same bytes, compressed or not."""
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        since, chunks = time.perf_counter(), self.stream.__aiter__()
+        turn, chunks = loop_turn(), self.stream.__aiter__()
         try:
             async for chunk in chunks:
                 for line in chunk.splitlines(keepends=True):
+                    await turn.wait_if_over()
                     yield line  # the reader parses it before this goes on
-                    if time.perf_counter() - since > self.TURN:
-                        await asyncio.sleep(0)
-                        since = time.perf_counter()
+            await turn.wait_if_over()  # finishing a reply takes its time too
         finally:  # a reader that stops early closes the connection's stream too
             if isinstance(chunks, AsyncGenerator):
                 await chunks.aclose()
@@ -100,36 +100,58 @@ class FairStream(httpx2.AsyncByteStream):
         await self.stream.aclose()
 
 
-class Pacer:
-    """Lets at most BURST requests of one event loop start in each of its turns:
-    the prompts of a batch (asyncio.gather of 50) all start in the same turn, and
-    building and sending 50 requests at once would hold the loop for tens of
-    milliseconds. The others wait a turn or two; a lone prompt never waits."""
+class LoopTurn:
+    """How long the current turn of one event loop has run, for the prompts on it.
+    asyncio runs every task that is ready in one turn, and a task waiting for the
+    clock (a ticker, a UI redraw) only after them all: so the prompts of a loop
+    share one BUDGET per turn, and past it each waits for the next turn. A lone
+    prompt on an idle loop never waits."""
 
-    BURST = 8
+    BUDGET = 0.001  # seconds of a turn: fifty prompts' share, not each one's
 
-    def __init__(self) -> None:
-        self.started = 0  # requests started in this turn of the loop
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.began: float | None = None  # when this turn began, while prompts run
+        self.asked = False  # a prompt asked in this turn
 
-    async def take_turn(self) -> None:
-        while self.started >= self.BURST:
+    async def wait_if_over(self) -> None:
+        while self.over():
             await asyncio.sleep(0)
-        if self.started == 0:  # the loop runs this at its next turn
-            asyncio.get_running_loop().call_soon(self.reset)
-        self.started += 1
 
-    def reset(self) -> None:
-        self.started = 0
+    def over(self) -> bool:
+        self.asked, now = True, time.perf_counter()
+        if self.began is None:  # the first prompt to ask since the loop was idle
+            self.began = now
+            self.loop.call_soon(self.next_turn)
+        return now - self.began > self.BUDGET
+
+    def next_turn(self) -> None:
+        """Runs first in each turn while prompts ask, to note when it began:
+        callbacks added in one turn run before the next turn's I/O and timers."""
+        if self.asked:
+            self.asked, self.began = False, time.perf_counter()
+            self.loop.call_soon(self.next_turn)
+        else:  # no prompt asked in the last turn: the loop may sleep
+            self.began = None
 
 
-PACERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = (
+TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopTurn] = (
     weakref.WeakKeyDictionary()
 )
 
 
+def loop_turn() -> LoopTurn:
+    loop = asyncio.get_running_loop()
+    turn = TURNS.get(loop)
+    if turn is None:
+        turn = TURNS[loop] = LoopTurn(loop)
+    return turn
+
+
 async def take_turn() -> None:
-    """Wait, if need be, until this loop lets another request start (Pacer)."""
-    await PACERS.setdefault(asyncio.get_running_loop(), Pacer()).take_turn()
+    """Wait, if need be, for a turn of the loop with time left (LoopTurn): the
+    prompts of a batch (asyncio.gather of 50) all start in the same turn."""
+    await loop_turn().wait_if_over()
 
 
 class RetryPlan:
