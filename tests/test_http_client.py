@@ -154,7 +154,8 @@ def test_the_readme_names_every_http_setting_in_both_languages(project):
 
 FAIR_STREAM_CHECK = """
 import asyncio, sys, time
-from llm_acme_chat.transport import FairStream, RetryPlan, loop_turn
+from llm_acme_chat.transport import RetryPlan
+from llm_acme_chat.turns import FairStream, loop_turn
 
 class Burst:  # a whole stream that arrived at once: one chunk, nothing to await
     async def __aiter__(self):

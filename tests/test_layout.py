@@ -27,6 +27,7 @@ HTTP_API_MODULES = [
     "protocol",
     "retries",
     "transport",
+    "turns",
     "wire",
 ]
 # Words about the making of a project, not about the plugin.

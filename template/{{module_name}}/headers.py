@@ -27,7 +27,7 @@ def checked_headers(
     ValueError, in words that never show a value, if one cannot be sent."""
     try:
         more = json.loads(more_headers) if more_headers.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         more = None
     if not isinstance(more, dict) or not all(
         isinstance(name, str) and HEADER_NAME.fullmatch(name) and isinstance(value, str)

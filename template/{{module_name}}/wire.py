@@ -24,6 +24,9 @@ def parse_json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         raise llm.ModelError(f"the API sent malformed JSON: {text[:80]!r}") from None
+    except RecursionError:  # [[[[... deeper than Python's stack
+        message = f"the API sent JSON nested too deeply to read: {text[:80]!r}"
+        raise llm.ModelError(message) from None
 
 
 # The scanner behind json.loads (an attribute the decoder sets on itself), called
@@ -36,7 +39,7 @@ def parse_object(text: str, what: str) -> dict[str, Any]:
     """JSON text that must hold an object; `what` names it in the error."""
     try:
         value, end = scan_json(text, 0)
-    except (StopIteration, ValueError):
+    except (StopIteration, ValueError, RecursionError):
         end = -1
     if end != len(text):  # whitespace around it, or not JSON: json.loads decides
         value = parse_json(text)
