@@ -20,6 +20,7 @@ from .turns import FairStream, take_turn
 # Says why and how long it waits: (reason, seconds, retry) -> None.
 OnWait = Callable[[str, float, int], None]
 ERROR_BODY_LIMIT = 65536  # bytes of an error reply read for its message
+BODY_LIMIT = 64 << 20  # bytes of a whole reply: a server cannot fill memory
 
 
 @cache
@@ -168,24 +169,44 @@ async def async_send(
         await asyncio.sleep(plan.wait)
 
 
-def read_some(response: httpx2.Response) -> bytes:
-    """The start of a response's body, enough for an error message: a server
-    cannot make the client read (or decompress) without end."""
-    data = b""
+def read_some(response: httpx2.Response, limit: int = ERROR_BODY_LIMIT) -> bytes:
+    """The start of a response's body, up to `limit` bytes: a server cannot make
+    the client read (or decompress) without end."""
+    chunks, size = [], 0
     for chunk in response.iter_bytes():
-        data += chunk
-        if len(data) >= ERROR_BODY_LIMIT:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
             break
-    return data[:ERROR_BODY_LIMIT]
+    return b"".join(chunks)[:limit]
 
 
-async def async_read_some(response: httpx2.Response) -> bytes:
-    data = b""
+async def async_read_some(
+    response: httpx2.Response, limit: int = ERROR_BODY_LIMIT
+) -> bytes:
+    chunks, size = [], 0
     async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) >= ERROR_BODY_LIMIT:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
             break
-    return data[:ERROR_BODY_LIMIT]
+    return b"".join(chunks)[:limit]
+
+
+def read_reply(response: httpx2.Response) -> str:
+    """A whole (not streamed) reply's text, never over BODY_LIMIT bytes."""
+    return text_of(response, read_some(response, BODY_LIMIT + 1))
+
+
+async def async_read_reply(response: httpx2.Response) -> str:
+    return text_of(response, await async_read_some(response, BODY_LIMIT + 1))
+
+
+def text_of(response: httpx2.Response, body: bytes) -> str:
+    if len(body) > BODY_LIMIT:
+        where = f"{response.request.method} {response.url}"
+        raise ValueError(f"{where} sent a reply over {BODY_LIMIT >> 20} MiB")
+    return body.decode("utf-8", errors="replace")
 
 
 def error_detail(response: httpx2.Response, body: bytes) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import llm
 from llm.parts import StreamEvent
 
+LINE_LIMIT = 64 << 20  # bytes of one streamed line: a server cannot fill memory
+
 
 def sse_field(line: str) -> tuple[str, str] | None:
     """The field and value of one line of a server-sent event stream, like
@@ -112,6 +114,11 @@ class ReplyState:
             text = data.decode(errors="replace")
         elif not (end or b"\n" in data or b"\r" in data):
             self.unread.append(data)  # a long line: joined once, when it ends
+            if sum(map(len, self.unread)) > LINE_LIMIT:
+                raise llm.ModelError(
+                    f"the API sent a line over {LINE_LIMIT >> 20} MiB that does not"
+                    " end: not an event stream"
+                )
             return []
         else:
             data = b"".join((*self.unread, data))
