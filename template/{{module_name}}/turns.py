@@ -46,8 +46,9 @@ class LoopTurn:
 
     BUDGET = 0.001  # seconds of a turn: fifty prompts' share, not each one's
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    # It never keeps its loop (TURNS holds it weakly, so that a closed loop goes):
+    # it runs on that loop, and asks asyncio for it.
+    def __init__(self) -> None:
         self.began: float | None = None  # when this turn began, while prompts run
         self.asked = False  # a prompt asked in this turn
 
@@ -59,7 +60,7 @@ class LoopTurn:
         self.asked, now = True, time.perf_counter()
         if self.began is None:  # the first prompt to ask since the loop was idle
             self.began = now
-            self.loop.call_soon(self.next_turn)
+            asyncio.get_running_loop().call_soon(self.next_turn)
         return now - self.began > self.BUDGET
 
     def next_turn(self) -> None:
@@ -67,7 +68,7 @@ class LoopTurn:
         callbacks added in one turn run before the next turn's I/O and timers."""
         if self.asked:
             self.asked, self.began = False, time.perf_counter()
-            self.loop.call_soon(self.next_turn)
+            asyncio.get_running_loop().call_soon(self.next_turn)
         else:  # no prompt asked in the last turn: the loop may sleep
             self.began = None
 
@@ -81,7 +82,7 @@ def loop_turn() -> LoopTurn:
     loop = asyncio.get_running_loop()
     turn = TURNS.get(loop)
     if turn is None:
-        turn = TURNS[loop] = LoopTurn(loop)
+        turn = TURNS[loop] = LoopTurn()
     return turn
 
 
